@@ -1,0 +1,241 @@
+package caddymodule
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"github.com/dustin/go-humanize"
+)
+
+func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
+	handler := new(Handler)
+	err := handler.UnmarshalCaddyfile(h.Dispenser)
+	return handler, err
+}
+
+// UnmarshalCaddyfile sets up the handler from Caddyfile tokens. Syntax:
+//
+//	ai_gateway [<matcher>] {
+//		provider <name> {
+//			type openai|openai_compatible|mock
+//			base_url <url>
+//			api_key <key>              # may repeat: keys are used in turn
+//			header <name> <value>      # may repeat
+//			timeout <duration>
+//
+//			# type mock only
+//			chunks <n>
+//			chunk_delay <duration>
+//			latency <duration>
+//			fail_status <http-status>
+//			fail_after <n>
+//		}
+//		model <name> {                 # <name> may hold * wildcards
+//			target <provider>/<model> [weight <n>]   # may repeat; <model> may hold {model}
+//		}
+//		max_body <size>                # e.g. 8MB, 512KiB
+//	}
+//
+// The directive is ordered before reverse_proxy, so no `order` line is
+// needed.
+func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	d.Next() // the directive name
+	if d.NextArg() {
+		return d.ArgErr()
+	}
+	seenMaxBody := false
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		switch d.Val() {
+		case "provider":
+			p, err := parseProvider(d)
+			if err != nil {
+				return err
+			}
+			for _, other := range h.Providers {
+				if other.Name == p.Name {
+					return d.Errf("provider %s is declared twice", p.Name)
+				}
+			}
+			h.Providers = append(h.Providers, p)
+		case "model":
+			m, err := parseModel(d)
+			if err != nil {
+				return err
+			}
+			for _, other := range h.Models {
+				if other.Name == m.Name {
+					return d.Errf("model %s is declared twice", m.Name)
+				}
+			}
+			h.Models = append(h.Models, m)
+		case "max_body":
+			if seenMaxBody {
+				return d.Err("max_body is already set")
+			}
+			seenMaxBody = true
+			var arg string
+			if !d.Args(&arg) || d.NextArg() {
+				return d.ArgErr()
+			}
+			size, err := humanize.ParseBytes(arg)
+			if err != nil || size == 0 || size > 1<<40 {
+				return d.Errf("max_body %q is not a size such as 8MB or 512KiB", arg)
+			}
+			h.MaxBody = int64(size)
+		default:
+			return d.Errf("unknown ai_gateway subdirective %q", d.Val())
+		}
+	}
+	return nil
+}
+
+// parseProvider reads `provider <name> { ... }`.
+func parseProvider(d *caddyfile.Dispenser) (ProviderConfig, error) {
+	var p ProviderConfig
+	if !d.Args(&p.Name) || d.NextArg() {
+		return p, d.ArgErr()
+	}
+	seen := map[string]bool{}
+	once := func(word string) error {
+		if seen[word] {
+			return d.Errf("provider %s: %s is already set", p.Name, word)
+		}
+		seen[word] = true
+		return nil
+	}
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		word := d.Val()
+		switch word {
+		case "api_key":
+			var key string
+			if !d.Args(&key) || d.NextArg() {
+				return p, d.ArgErr()
+			}
+			p.APIKeys = append(p.APIKeys, key)
+			continue
+		case "header":
+			var name, value string
+			if !d.Args(&name, &value) || d.NextArg() {
+				return p, d.ArgErr()
+			}
+			if p.Headers == nil {
+				p.Headers = http.Header{}
+			}
+			p.Headers.Add(name, value)
+			continue
+		}
+		if err := once(word); err != nil {
+			return p, err
+		}
+		var arg string
+		if !d.Args(&arg) || d.NextArg() {
+			return p, d.ArgErr()
+		}
+		var err error
+		switch word {
+		case "type":
+			switch arg {
+			case "openai", "openai_compatible", "mock":
+				p.Type = arg
+			default:
+				return p, d.Errf("provider %s: unknown type %q (known: openai, openai_compatible, mock)", p.Name, arg)
+			}
+		case "base_url":
+			p.BaseURL = arg
+		case "timeout":
+			p.Timeout, err = parseDuration(d, word, arg)
+		case "chunk_delay":
+			p.ChunkDelay, err = parseDuration(d, word, arg)
+		case "latency":
+			p.Latency, err = parseDuration(d, word, arg)
+		case "chunks":
+			p.Chunks, err = parseCount(d, word, arg, 1, 1_000_000)
+		case "fail_after":
+			p.FailAfter, err = parseCount(d, word, arg, 1, 1_000_000)
+		case "fail_status":
+			p.FailStatus, err = parseCount(d, word, arg, 400, 599)
+		default:
+			return p, d.Errf("provider %s: unknown subdirective %q", p.Name, word)
+		}
+		if err != nil {
+			return p, err
+		}
+	}
+	if p.Type == "" {
+		return p, d.Errf("provider %s: type is required (openai, openai_compatible or mock)", p.Name)
+	}
+	if p.Type != "mock" {
+		for _, word := range []string{"chunks", "chunk_delay", "latency", "fail_status", "fail_after"} {
+			if seen[word] {
+				return p, d.Errf("provider %s: %s applies to type mock only", p.Name, word)
+			}
+		}
+		if p.BaseURL == "" {
+			return p, d.Errf("provider %s: base_url is required for type %s", p.Name, p.Type)
+		}
+	}
+	return p, nil
+}
+
+// parseModel reads `model <name> { target <provider>/<model> [weight <n>] ... }`.
+func parseModel(d *caddyfile.Dispenser) (ModelConfig, error) {
+	var m ModelConfig
+	if !d.Args(&m.Name) || d.NextArg() {
+		return m, d.ArgErr()
+	}
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		if d.Val() != "target" {
+			return m, d.Errf("model %s: unknown subdirective %q", m.Name, d.Val())
+		}
+		var ref string
+		if !d.Args(&ref) {
+			return m, d.ArgErr()
+		}
+		provider, model, ok := strings.Cut(ref, "/")
+		if !ok || provider == "" || model == "" {
+			return m, d.Errf("model %s: target %q must be <provider>/<model>", m.Name, ref)
+		}
+		t := TargetConfig{Provider: provider, Model: model}
+		if d.NextArg() {
+			if d.Val() != "weight" || !d.NextArg() {
+				return m, d.Errf("model %s: after target %s only `weight <n>` may follow", m.Name, ref)
+			}
+			w, err := parseCount(d, "weight", d.Val(), 1, 1_000_000)
+			if err != nil {
+				return m, err
+			}
+			t.Weight = w
+			if d.NextArg() {
+				return m, d.ArgErr()
+			}
+		}
+		m.Targets = append(m.Targets, t)
+	}
+	if len(m.Targets) == 0 {
+		return m, d.Errf("model %s: at least one target is required", m.Name)
+	}
+	return m, nil
+}
+
+func parseDuration(d *caddyfile.Dispenser, word, arg string) (caddy.Duration, error) {
+	dur, err := caddy.ParseDuration(arg)
+	if err != nil || dur < 0 {
+		return 0, d.Errf("%s %q is not a duration such as 30s or 1m", word, arg)
+	}
+	return caddy.Duration(dur), nil
+}
+
+func parseCount(d *caddyfile.Dispenser, word, arg string, min, max int) (int, error) {
+	n, err := strconv.Atoi(arg)
+	if err != nil || n < min || n > max {
+		return 0, d.Errf("%s %q must be a whole number from %d to %d", word, arg, min, max)
+	}
+	return n, nil
+}
+
+var _ caddyfile.Unmarshaler = (*Handler)(nil)

@@ -1,0 +1,189 @@
+package caddymodule
+
+import (
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"github.com/sluicegw/sluice/gateway"
+	"github.com/sluicegw/sluice/providers/mock"
+	"go.uber.org/zap"
+)
+
+func init() {
+	caddy.RegisterModule(Handler{})
+	httpcaddyfile.RegisterHandlerDirective("ai_gateway", parseCaddyfile)
+	httpcaddyfile.RegisterDirectiveOrder("ai_gateway", httpcaddyfile.Before, "reverse_proxy")
+}
+
+// Handler serves the AI endpoints of a site: POST /v1/chat/completions and
+// GET /v1/models (each also without the /v1 prefix), relative to where the
+// handler is mounted. Requests for any other path go to the next handler.
+//
+// Errors the gateway answers itself are written in the client's API shape
+// (OpenAI: {"error":{"message","type","param","code"}}), not through Caddy's
+// error routes: SDKs parse them.
+type Handler struct {
+	// Providers are the upstream LLM services this site may call.
+	Providers []ProviderConfig `json:"providers,omitempty"`
+
+	// Models are the public model names clients may ask for, each with the
+	// targets that serve it.
+	Models []ModelConfig `json:"models,omitempty"`
+
+	// MaxBody caps request bodies, in bytes. Default: 8 MiB. A larger body is
+	// answered with 413, whether its length is declared or it is chunked.
+	MaxBody int64 `json:"max_body,omitempty"`
+
+	gw     *gateway.Gateway
+	logger *zap.Logger
+}
+
+// ProviderConfig declares one upstream.
+type ProviderConfig struct {
+	// Name is how targets refer to this provider (`target NAME/model`).
+	Name string `json:"name"`
+
+	// Type is the upstream's kind: openai, openai_compatible or mock.
+	Type string `json:"type"`
+
+	// BaseURL is the API root, including the version path, e.g.
+	// https://api.openai.com/v1. Placeholders such as {env.VAR} are
+	// replaced at load time. Not used by type mock.
+	BaseURL string `json:"base_url,omitempty"`
+
+	// APIKeys are sent as "Authorization: Bearer KEY", one per call,
+	// round-robin. Placeholders such as {env.OPENAI_API_KEY} are replaced at
+	// load time; a key that is empty after replacement is dropped.
+	APIKeys []string `json:"api_keys,omitempty"`
+
+	// Headers are extra headers sent on every upstream call. Placeholders in
+	// values are replaced at load time.
+	Headers http.Header `json:"headers,omitempty"`
+
+	// Timeout bounds one attempt: the wait for the response headers and,
+	// for a non-streamed answer, the whole body. A stream whose headers
+	// arrived in time runs as long as the upstream sends. Default: 10m.
+	Timeout caddy.Duration `json:"timeout,omitempty"`
+
+	// Chunks (type mock) is how many content chunks a streamed answer has.
+	// Default: 8.
+	Chunks int `json:"chunks,omitempty"`
+
+	// ChunkDelay (type mock) is the pause between two content chunks.
+	ChunkDelay caddy.Duration `json:"chunk_delay,omitempty"`
+
+	// Latency (type mock) is the wait before the mock answers.
+	Latency caddy.Duration `json:"latency,omitempty"`
+
+	// FailStatus (type mock) answers every call with this HTTP status and an
+	// OpenAI-shaped error, for testing failure handling.
+	FailStatus int `json:"fail_status,omitempty"`
+
+	// FailAfter (type mock) cuts every stream after this many content
+	// chunks, as a reset connection would.
+	FailAfter int `json:"fail_after,omitempty"`
+}
+
+// ModelConfig declares one public model name.
+type ModelConfig struct {
+	// Name is the model name clients send. It may hold `*` wildcards
+	// (`mock-*`); exact names win over wildcards, and wildcards are tried in
+	// the order declared.
+	Name string `json:"name"`
+
+	// Targets are the provider/model pairs that serve this name. With more
+	// than one, each call picks one at random in proportion to the weights.
+	Targets []TargetConfig `json:"targets"`
+}
+
+// TargetConfig is one upstream that serves a model.
+type TargetConfig struct {
+	// Provider is the declared provider's name.
+	Provider string `json:"provider"`
+
+	// Model is the upstream's model name; {model} is replaced by the name
+	// the client asked for.
+	Model string `json:"model"`
+
+	// Weight is this target's share of calls. Default: 1.
+	Weight int `json:"weight,omitempty"`
+}
+
+// CaddyModule returns the Caddy module information.
+func (Handler) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{ID: "http.handlers.ai_gateway", New: func() caddy.Module { return new(Handler) }}
+}
+
+// Provision builds the gateway. A config error here rejects the whole
+// config (or reload), and the message says which word is wrong.
+func (h *Handler) Provision(ctx caddy.Context) error {
+	h.logger = ctx.Logger()
+	if _, err := ctx.App("ai_gateway"); err != nil {
+		return fmt.Errorf("loading the ai_gateway app: %w", err)
+	}
+	repl := caddy.NewReplacer()
+	cfg := gateway.Config{MaxBody: h.MaxBody, Logger: h.logger}
+	for _, p := range h.Providers {
+		pc := gateway.ProviderConfig{
+			Name:    p.Name,
+			Type:    p.Type,
+			BaseURL: repl.ReplaceKnown(p.BaseURL, ""),
+			Timeout: time.Duration(p.Timeout),
+			Mock: mock.Options{
+				Chunks: p.Chunks, ChunkDelay: time.Duration(p.ChunkDelay), Latency: time.Duration(p.Latency),
+				FailStatus: p.FailStatus, FailAfter: p.FailAfter,
+			},
+		}
+		for _, k := range p.APIKeys {
+			if k = repl.ReplaceKnown(k, ""); k != "" {
+				pc.APIKeys = append(pc.APIKeys, k)
+			}
+		}
+		if len(p.APIKeys) > 0 && len(pc.APIKeys) == 0 {
+			h.logger.Warn("every api_key of this provider is empty after placeholder replacement; calls go out without a key",
+				zap.String("provider", p.Name))
+		}
+		if len(p.Headers) > 0 {
+			pc.Headers = make(http.Header, len(p.Headers))
+			for name, values := range p.Headers {
+				for _, v := range values {
+					pc.Headers.Add(name, repl.ReplaceKnown(v, ""))
+				}
+			}
+		}
+		cfg.Providers = append(cfg.Providers, pc)
+	}
+	for _, m := range h.Models {
+		mc := gateway.ModelConfig{Name: m.Name}
+		for _, t := range m.Targets {
+			mc.Targets = append(mc.Targets, gateway.TargetConfig{Provider: t.Provider, Model: t.Model, Weight: t.Weight})
+		}
+		cfg.Models = append(cfg.Models, mc)
+	}
+	gw, err := gateway.New(cfg)
+	if err != nil {
+		return fmt.Errorf("ai_gateway: %w", err)
+	}
+	h.gw = gw
+	h.logger.Info("ai_gateway ready; no consumers are configured, so every client may call every model",
+		zap.Int("providers", len(h.Providers)), zap.Int("models", len(h.Models)))
+	return nil
+}
+
+// ServeHTTP serves the gateway's endpoints and hands every other request to
+// next.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	if h.gw.ServeHTTP(w, r) {
+		return nil
+	}
+	return next.ServeHTTP(w, r)
+}
+
+var (
+	_ caddy.Provisioner           = (*Handler)(nil)
+	_ caddyhttp.MiddlewareHandler = (*Handler)(nil)
+)

@@ -1,0 +1,146 @@
+package gateway
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/sluicegw/sluice/apierror"
+	"github.com/sluicegw/sluice/apischema/openai"
+	"github.com/sluicegw/sluice/providers"
+	"github.com/tidwall/sjson"
+	"go.uber.org/zap"
+)
+
+// Response headers that say how a call was served (DESIGN.md, "Names").
+const (
+	headerProvider = "X-Sluice-Provider"
+	headerModel    = "X-Sluice-Model"
+	headerAttempts = "X-Sluice-Attempts"
+)
+
+// serveChat serves POST /v1/chat/completions.
+func (g *Gateway) serveChat(w http.ResponseWriter, r *http.Request) {
+	out := Outcome{Endpoint: "chat_completions", Start: time.Now()}
+	defer g.finish(&out)
+
+	body, aerr := readBody(r, g.maxBody)
+	if aerr != nil {
+		g.fail(w, &out, aerr)
+		return
+	}
+	defer releaseBody(body)
+	req, aerr := openai.DecodeChatRequest(body.Bytes())
+	if aerr != nil {
+		g.fail(w, &out, aerr)
+		return
+	}
+	out.Model, out.Stream = req.Model, req.Stream
+
+	rt, ok := g.routes.resolve(req.Model)
+	if !ok {
+		g.fail(w, &out, apierror.ModelNotFound(req.Model))
+		return
+	}
+	t, upstreamModel := rt.pick(req.Model)
+	out.Provider, out.UpstreamModel, out.Attempts = t.provider.Name(), upstreamModel, 1
+
+	clientWantsUsage := req.StreamOptions != nil && req.StreamOptions.IncludeUsage
+	upstreamBody, err := upstreamChatBody(body.Bytes(), req, upstreamModel, clientWantsUsage)
+	if err != nil {
+		g.fail(w, &out, apierror.Internal("The request could not be prepared for the upstream: %v.", err))
+		return
+	}
+	resp, err := t.provider.Send(r.Context(), &providers.Call{Model: upstreamModel, Body: upstreamBody, Stream: req.Stream})
+	if err != nil {
+		if r.Context().Err() != nil {
+			out.Status, out.Error = statusClientClosed, "client went away before the answer"
+			return
+		}
+		g.fail(w, &out, attemptError(out.Provider, err))
+		return
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		g.fail(w, &out, upstreamStatusError(out.Provider, resp))
+		return
+	}
+
+	h := w.Header()
+	h.Set(headerProvider, out.Provider)
+	h.Set(headerModel, out.UpstreamModel)
+	h.Set(headerAttempts, strconv.Itoa(out.Attempts))
+	if req.Stream {
+		g.relayStream(w, r, resp, &out, clientWantsUsage)
+	} else {
+		g.relayWhole(w, resp, &out)
+	}
+}
+
+// upstreamChatBody is the client's body as the upstream gets it: the same
+// bytes, with the upstream's model name, and for streams with usage asked
+// for so the gateway always learns the tokens used. When nothing changes the
+// client's bytes are sent as they are.
+func upstreamChatBody(body []byte, req *openai.ChatRequest, model string, clientWantsUsage bool) ([]byte, error) {
+	var err error
+	if model != req.Model {
+		if body, err = sjson.SetBytes(body, "model", model); err != nil {
+			return nil, err
+		}
+	}
+	if req.Stream && !clientWantsUsage {
+		if body, err = sjson.SetRawBytes(body, "stream_options.include_usage", []byte("true")); err != nil {
+			return nil, err
+		}
+	}
+	return body, nil
+}
+
+// attemptError turns a failed attempt (no answer at all) into the client's
+// error: 504 when it ran out of time, else 502.
+func attemptError(provider string, err error) *apierror.Error {
+	if errors.Is(err, providers.ErrTimeout) {
+		return apierror.UpstreamTimeout("The upstream provider %s did not answer in time.", provider)
+	}
+	return apierror.Upstream("The upstream provider %s could not be reached: %v.", provider, errors.Unwrap(err))
+}
+
+// fail answers the client with e and records it.
+func (g *Gateway) fail(w http.ResponseWriter, out *Outcome, e *apierror.Error) {
+	out.Status, out.Error = e.Status, e.Message
+	if out.Provider != "" {
+		w.Header().Set(headerProvider, out.Provider)
+		w.Header().Set(headerAttempts, strconv.Itoa(out.Attempts))
+	}
+	apierror.Write(w, apierror.OpenAI, e)
+}
+
+// finish closes the books on one call.
+func (g *Gateway) finish(out *Outcome) {
+	out.Duration = time.Since(out.Start)
+	if g.observe != nil {
+		g.observe(out)
+	}
+	if ce := g.log.Check(zap.DebugLevel, "ai_gateway call"); ce != nil {
+		ce.Write(
+			zap.String("endpoint", out.Endpoint),
+			zap.String("gen_ai.request.model", out.Model),
+			zap.String("provider", out.Provider),
+			zap.String("gen_ai.response.model", out.UpstreamModel),
+			zap.Bool("stream", out.Stream),
+			zap.Int("status", out.Status),
+			zap.Int("gen_ai.usage.input_tokens", out.Usage.InputTokens),
+			zap.Int("gen_ai.usage.output_tokens", out.Usage.OutputTokens),
+			zap.Duration("ttfb", out.TimeToFirstByte),
+			zap.Duration("duration", out.Duration),
+			zap.String("error", out.Error),
+		)
+	}
+}
+
+// describeStatus names an HTTP status for messages: "503 Service Unavailable".
+func describeStatus(code int) string {
+	return fmt.Sprintf("%d %s", code, http.StatusText(code))
+}

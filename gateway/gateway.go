@@ -1,0 +1,122 @@
+// Package gateway is Sluice's request pipeline: it takes an HTTP request in
+// one of the APIs clients speak, decides which upstream serves it, calls that
+// upstream, relays the answer (streamed event by event or whole), and reports
+// what happened. It knows nothing of Caddy: the caddymodule package builds a
+// Gateway from the Caddyfile and hands it requests.
+package gateway
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/sluicegw/sluice/apierror"
+	"github.com/sluicegw/sluice/providers"
+	"github.com/sluicegw/sluice/providers/mock"
+	"github.com/sluicegw/sluice/providers/openai"
+	"go.uber.org/zap"
+)
+
+// Gateway serves the AI endpoints of one site. It is safe for concurrent use
+// and immutable once built; a config change builds a new one.
+type Gateway struct {
+	routes  *routeTable
+	maxBody int64
+	log     *zap.Logger
+	observe func(*Outcome)
+	created int64 // reported as each model's "created" in GET /v1/models
+}
+
+// New checks cfg and builds the gateway it describes.
+func New(cfg Config) (*Gateway, error) {
+	byName := make(map[string]providers.Provider, len(cfg.Providers))
+	for _, pc := range cfg.Providers {
+		if pc.Name == "" {
+			return nil, fmt.Errorf("a provider has no name")
+		}
+		if _, dup := byName[pc.Name]; dup {
+			return nil, fmt.Errorf("provider %s is declared twice", pc.Name)
+		}
+		p, err := newProvider(pc)
+		if err != nil {
+			return nil, err
+		}
+		byName[pc.Name] = p
+	}
+	routes, err := newRouteTable(cfg.Models, byName)
+	if err != nil {
+		return nil, err
+	}
+	g := &Gateway{
+		routes:  routes,
+		maxBody: cfg.MaxBody,
+		log:     cfg.Logger,
+		observe: cfg.Observe,
+		created: time.Now().Unix(),
+	}
+	if g.maxBody <= 0 {
+		g.maxBody = DefaultMaxBody
+	}
+	if g.log == nil {
+		g.log = zap.NewNop()
+	}
+	return g, nil
+}
+
+// newProvider builds one declared provider.
+func newProvider(pc ProviderConfig) (providers.Provider, error) {
+	switch pc.Type {
+	case "openai", "openai_compatible":
+		return openai.New(openai.Config{
+			Name: pc.Name, BaseURL: pc.BaseURL, APIKeys: pc.APIKeys, Headers: pc.Headers, Timeout: pc.Timeout,
+		})
+	case "mock":
+		// The mock is an OpenAI upstream reached through an in-process
+		// transport, so it exercises exactly the path a real one takes.
+		return openai.New(openai.Config{
+			Name: pc.Name, BaseURL: "http://mock.sluice.invalid/v1", APIKeys: pc.APIKeys, Headers: pc.Headers,
+			Timeout: pc.Timeout, Transport: mock.New(pc.Mock),
+		})
+	case "":
+		return nil, fmt.Errorf("provider %s has no type", pc.Name)
+	default:
+		return nil, fmt.Errorf("provider %s: unknown type %q (known: openai, openai_compatible, mock)", pc.Name, pc.Type)
+	}
+}
+
+// Endpoint paths, relative to where the handler is mounted. Each is also
+// accepted without its /v1 prefix, for clients whose base URL omits it.
+const (
+	pathChat   = "/chat/completions"
+	pathModels = "/models"
+)
+
+// ServeHTTP serves r if its path is one of the gateway's endpoints and
+// reports whether it did; for any other path it writes nothing and returns
+// false, so the caller can hand r on.
+func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) bool {
+	path := strings.TrimPrefix(r.URL.Path, "/v1")
+	switch path {
+	case pathChat:
+		if r.Method != http.MethodPost {
+			methodNotAllowed(w, r, http.MethodPost)
+			return true
+		}
+		g.serveChat(w, r)
+	case pathModels:
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			methodNotAllowed(w, r, http.MethodGet)
+			return true
+		}
+		g.serveModels(w)
+	default:
+		return false
+	}
+	return true
+}
+
+func methodNotAllowed(w http.ResponseWriter, r *http.Request, allow string) {
+	w.Header().Set("Allow", allow)
+	apierror.Write(w, apierror.OpenAI, apierror.MethodNotAllowed(r.Method, r.URL.Path, allow))
+}

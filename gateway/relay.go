@@ -1,0 +1,215 @@
+package gateway
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sluicegw/sluice/apierror"
+	"github.com/sluicegw/sluice/apischema/openai"
+	"github.com/sluicegw/sluice/providers"
+	"github.com/sluicegw/sluice/sse"
+	"github.com/tidwall/gjson"
+)
+
+const (
+	// maxUpstreamBody bounds a non-streamed answer the gateway will hold.
+	maxUpstreamBody = 64 << 20
+	// maxUpstreamError bounds the part of an upstream error body read.
+	maxUpstreamError = 64 << 10
+	// maxEvent bounds one streamed event.
+	maxEvent = 8 << 20
+)
+
+// relayWhole sends a non-streamed answer on, as the upstream sent it, after
+// reading its usage.
+func (g *Gateway) relayWhole(w http.ResponseWriter, resp *http.Response, out *Outcome) {
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxUpstreamBody+1))
+	if err != nil {
+		g.fail(w, out, readError(out.Provider, err))
+		return
+	}
+	if len(body) > maxUpstreamBody {
+		g.fail(w, out, apierror.Upstream("The upstream provider %s answered with more than %d bytes.", out.Provider, maxUpstreamBody))
+		return
+	}
+	if !gjson.ValidBytes(body) {
+		g.fail(w, out, apierror.Upstream("The upstream provider %s answered with malformed JSON.", out.Provider))
+		return
+	}
+	if u := gjson.GetBytes(body, "usage"); u.IsObject() {
+		out.Usage, out.UsageKnown = parseUsage(u.Raw), true
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(http.StatusOK)
+	out.Status, out.TimeToFirstByte = http.StatusOK, time.Since(out.Start)
+	_, _ = w.Write(body)
+}
+
+var readerPool = sync.Pool{New: func() any { return sse.NewReader(nil, maxEvent) }}
+
+var (
+	doneData      = []byte("[DONE]")
+	usageKey      = []byte(`"usage"`)
+	streamHeaders = map[string]string{"Content-Type": "text/event-stream", "Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+	outBufPool    = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+)
+
+// relayStream sends a streamed answer on event by event. Events that arrive
+// together are written together and flushed as soon as no more are waiting,
+// so nothing is held back and the whole stream is never buffered. The usage
+// chunk the gateway asked for on the client's behalf is read and dropped.
+// Headers go out with the first event: until then a failure is still an
+// ordinary error answer.
+func (g *Gateway) relayStream(w http.ResponseWriter, r *http.Request, resp *http.Response, out *Outcome, clientWantsUsage bool) {
+	if ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); ct != "text/event-stream" {
+		g.fail(w, out, apierror.Upstream("The upstream provider %s answered a stream request with Content-Type %q.", out.Provider, resp.Header.Get("Content-Type")))
+		return
+	}
+	rd := readerPool.Get().(*sse.Reader)
+	rd.Reset(resp.Body)
+	defer func() { rd.Reset(nil); readerPool.Put(rd) }()
+	bufp := outBufPool.Get().(*[]byte)
+	defer outBufPool.Put(bufp)
+	buf := (*bufp)[:0]
+	defer func() { *bufp = buf[:0] }()
+
+	rc := http.NewResponseController(w)
+	started := false
+	for {
+		ev, err := rd.Next()
+		if err != nil {
+			if err == io.EOF {
+				break
+			}
+			if r.Context().Err() != nil {
+				out.Status, out.Error = statusClientClosed, "client went away during the stream"
+				return
+			}
+			e := readError(out.Provider, err)
+			if !started {
+				g.fail(w, out, e)
+				return
+			}
+			// Bytes have reached the client: end its stream with an error
+			// event in its own format.
+			out.Error = e.Message
+			buf = sse.AppendEvent(buf, "", e.Body(apierror.OpenAI))
+			buf = sse.AppendEvent(buf, "", doneData)
+			_, _ = w.Write(buf)
+			_ = rc.Flush()
+			return
+		}
+		if bytes.Contains(ev.Data, usageKey) && !bytes.Equal(ev.Data, doneData) {
+			if u := gjson.GetBytes(ev.Data, "usage"); u.IsObject() {
+				out.Usage, out.UsageKnown = parseUsage(u.Raw), true
+				if !clientWantsUsage && gjson.GetBytes(ev.Data, "choices.#").Int() == 0 {
+					continue // the usage chunk the client did not ask for
+				}
+			}
+		}
+		if !started {
+			started = true
+			h := w.Header()
+			for k, v := range streamHeaders {
+				h.Set(k, v)
+			}
+			h.Del("Content-Length")
+			w.WriteHeader(http.StatusOK)
+			out.Status, out.TimeToFirstByte = http.StatusOK, time.Since(out.Start)
+		}
+		buf = sse.AppendEvent(buf, string(ev.Name), ev.Data)
+		if rd.Buffered() > 0 && len(buf) < 32<<10 {
+			continue // more is already here: send it in the same write
+		}
+		if _, err := w.Write(buf); err != nil {
+			out.Status, out.Error = statusClientClosed, "client went away during the stream"
+			return
+		}
+		buf = buf[:0]
+		_ = rc.Flush()
+	}
+	if !started {
+		g.fail(w, out, apierror.Upstream("The upstream provider %s ended the stream without sending any event.", out.Provider))
+		return
+	}
+	if len(buf) > 0 {
+		_, _ = w.Write(buf)
+		buf = buf[:0]
+		_ = rc.Flush()
+	}
+}
+
+// parseUsage reads an OpenAI usage object.
+func parseUsage(raw string) Usage {
+	var u openai.Usage
+	_ = json.Unmarshal([]byte(raw), &u)
+	out := Usage{InputTokens: u.PromptTokens, OutputTokens: u.CompletionTokens}
+	if u.PromptTokensDetails != nil {
+		out.CachedTokens = u.PromptTokensDetails.CachedTokens
+	}
+	if u.CompletionTokensDetails != nil {
+		out.ReasoningTokens = u.CompletionTokensDetails.ReasoningTokens
+	}
+	return out
+}
+
+// readError is the client's error for an answer that broke off while being
+// read.
+func readError(provider string, err error) *apierror.Error {
+	if errors.Is(err, providers.ErrTimeout) {
+		return apierror.UpstreamTimeout("The upstream provider %s ran out of time while answering.", provider)
+	}
+	if errors.Is(err, sse.ErrEventTooLarge) {
+		return apierror.Upstream("The upstream provider %s sent a stream event over %d bytes.", provider, maxEvent)
+	}
+	return apierror.Upstream("The upstream provider %s broke off its answer: %v.", provider, err)
+}
+
+// upstreamStatusError passes an upstream's error status on with its message.
+// A 401 or 403 is about the gateway's own upstream credentials, not the
+// client's, so it becomes a 502 that names the provider and never echoes
+// the upstream's text (which can quote part of the key).
+func upstreamStatusError(provider string, resp *http.Response) *apierror.Error {
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxUpstreamError))
+	status := resp.StatusCode
+	if status == http.StatusUnauthorized || status == http.StatusForbidden {
+		return apierror.Upstream("The upstream provider %s rejected the gateway's credentials (%s); check its api_key.", provider, describeStatus(status))
+	}
+	if status < 400 {
+		return apierror.Upstream("The upstream provider %s answered with an unexpected %s.", provider, describeStatus(status))
+	}
+	e := &apierror.Error{Status: status, Code: "upstream_error"}
+	if msg := gjson.GetBytes(body, "error.message"); msg.Type == gjson.String {
+		e.Message = msg.Str
+		if c := gjson.GetBytes(body, "error.code"); c.Type == gjson.String && c.Str != "" {
+			e.Code = c.Str
+		}
+		if t := gjson.GetBytes(body, "error.type"); t.Type == gjson.String {
+			e.Type = t.Str
+		}
+		if p := gjson.GetBytes(body, "error.param"); p.Type == gjson.String {
+			e.Param = p.Str
+		}
+	} else {
+		text := strings.TrimSpace(string(body))
+		if len(text) > 512 {
+			text = text[:512] + "..."
+		}
+		e.Message = fmt.Sprintf("The upstream provider %s answered %s: %s", provider, describeStatus(status), text)
+	}
+	if ra, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && ra > 0 {
+		e.RetryAfter = ra
+	}
+	return e
+}
