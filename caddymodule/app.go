@@ -54,10 +54,10 @@ func (a *App) Stop() error { return nil }
 // and so that later words (store, prices) have their place.
 func parseGlobalOption(d *caddyfile.Dispenser, existing any) (any, error) {
 	app := new(App)
+	d.Next() // the option name
 	if existing != nil {
 		return nil, d.Err("the ai_gateway global option may appear only once")
 	}
-	d.Next() // the option name
 	if d.NextArg() {
 		return nil, d.ArgErr()
 	}

@@ -87,6 +87,9 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return d.Errf("max_body %q is not a size such as 8MB or 512KiB", arg)
 			}
 			h.MaxBody = int64(size)
+			if err := noBlock(d, "max_body"); err != nil {
+				return err
+			}
 		default:
 			return d.Errf("unknown ai_gateway subdirective %q", d.Val())
 		}
@@ -99,6 +102,9 @@ func parseProvider(d *caddyfile.Dispenser) (ProviderConfig, error) {
 	var p ProviderConfig
 	if !d.Args(&p.Name) || d.NextArg() {
 		return p, d.ArgErr()
+	}
+	if strings.Contains(p.Name, "/") {
+		return p, d.Errf("provider name %q must not hold a slash: targets are written <provider>/<model>", p.Name)
 	}
 	seen := map[string]bool{}
 	once := func(word string) error {
@@ -117,7 +123,6 @@ func parseProvider(d *caddyfile.Dispenser) (ProviderConfig, error) {
 				return p, d.ArgErr()
 			}
 			p.APIKeys = append(p.APIKeys, key)
-			continue
 		case "header":
 			var name, value string
 			if !d.Args(&name, &value) || d.NextArg() {
@@ -127,42 +132,21 @@ func parseProvider(d *caddyfile.Dispenser) (ProviderConfig, error) {
 				p.Headers = http.Header{}
 			}
 			p.Headers.Add(name, value)
-			continue
-		}
-		if err := once(word); err != nil {
-			return p, err
-		}
-		var arg string
-		if !d.Args(&arg) || d.NextArg() {
-			return p, d.ArgErr()
-		}
-		var err error
-		switch word {
-		case "type":
-			switch arg {
-			case "openai", "openai_compatible", "mock":
-				p.Type = arg
-			default:
-				return p, d.Errf("provider %s: unknown type %q (known: openai, openai_compatible, mock)", p.Name, arg)
+		case "type", "base_url", "timeout", "chunk_delay", "latency", "chunks", "fail_after", "fail_status":
+			if err := once(word); err != nil {
+				return p, err
 			}
-		case "base_url":
-			p.BaseURL = arg
-		case "timeout":
-			p.Timeout, err = parseDuration(d, word, arg)
-		case "chunk_delay":
-			p.ChunkDelay, err = parseDuration(d, word, arg)
-		case "latency":
-			p.Latency, err = parseDuration(d, word, arg)
-		case "chunks":
-			p.Chunks, err = parseCount(d, word, arg, 1, 1_000_000)
-		case "fail_after":
-			p.FailAfter, err = parseCount(d, word, arg, 1, 1_000_000)
-		case "fail_status":
-			p.FailStatus, err = parseCount(d, word, arg, 400, 599)
+			var arg string
+			if !d.Args(&arg) || d.NextArg() {
+				return p, d.ArgErr()
+			}
+			if err := p.setWord(d, word, arg); err != nil {
+				return p, err
+			}
 		default:
 			return p, d.Errf("provider %s: unknown subdirective %q", p.Name, word)
 		}
-		if err != nil {
+		if err := noBlock(d, word); err != nil {
 			return p, err
 		}
 	}
@@ -180,6 +164,43 @@ func parseProvider(d *caddyfile.Dispenser) (ProviderConfig, error) {
 		}
 	}
 	return p, nil
+}
+
+// setWord sets the provider word that takes one argument.
+func (p *ProviderConfig) setWord(d *caddyfile.Dispenser, word, arg string) error {
+	var err error
+	switch word {
+	case "type":
+		switch arg {
+		case "openai", "openai_compatible", "mock":
+			p.Type = arg
+		default:
+			return d.Errf("provider %s: unknown type %q (known: openai, openai_compatible, mock)", p.Name, arg)
+		}
+	case "base_url":
+		p.BaseURL = arg
+	case "timeout":
+		p.Timeout, err = parseDuration(d, word, arg)
+	case "chunk_delay":
+		p.ChunkDelay, err = parseDuration(d, word, arg)
+	case "latency":
+		p.Latency, err = parseDuration(d, word, arg)
+	case "chunks":
+		p.Chunks, err = parseCount(d, word, arg, 1, 1_000_000)
+	case "fail_after":
+		p.FailAfter, err = parseCount(d, word, arg, 1, 1_000_000)
+	case "fail_status":
+		p.FailStatus, err = parseCount(d, word, arg, 400, 599)
+	}
+	return err
+}
+
+// noBlock rejects a block opened after a word that takes none.
+func noBlock(d *caddyfile.Dispenser, word string) error {
+	if d.NextBlock(d.Nesting()) {
+		return d.Errf("%s takes no block", word)
+	}
+	return nil
 }
 
 // parseModel reads `model <name> { target <provider>/<model> [weight <n>] ... }`.
@@ -213,6 +234,9 @@ func parseModel(d *caddyfile.Dispenser) (ModelConfig, error) {
 			if d.NextArg() {
 				return m, d.ArgErr()
 			}
+		}
+		if err := noBlock(d, "target"); err != nil {
+			return m, err
 		}
 		m.Targets = append(m.Targets, t)
 	}
