@@ -236,8 +236,8 @@ func TestErrors(t *testing.T) {
 	msgs := `"messages":[{"role":"user","content":"hi"}]`
 	cases := []struct {
 		name, body, code string
-		status          int
-		retryAfter      string
+		status           int
+		retryAfter       string
 	}{
 		{"malformed JSON", `{"model":"gpt-4o",`, "invalid_request", 400, ""},
 		{"not an object", `[1,2]`, "invalid_request", 400, ""},

@@ -1,12 +1,10 @@
 // Package sse reads and writes server-sent events (text/event-stream) as LLM
 // providers use them: one event at a time, without buffering the stream.
 //
-// The reader follows the WHATWG event-stream grammar for what providers send:
-// lines end in LF or CRLF, an empty line ends an event, "data" lines are
-// joined with LF, "event" names the event, lines starting with ":" are
-// comments. Comment-only blocks (keep-alives) are skipped, "id" and "retry"
-// are ignored, and a bare CR as a line ending is not supported (no provider
-// sends one).
+// The reader follows the WHATWG event-stream grammar: lines end in LF, CRLF
+// or a lone CR, an empty line ends an event, "data" lines are joined with LF,
+// "event" names the event, lines starting with ":" are comments. Comment-only
+// blocks (keep-alives) are skipped; "id" and "retry" are ignored.
 package sse
 
 import (
@@ -32,6 +30,8 @@ type Reader struct {
 	br       *bufio.Reader
 	maxEvent int
 	line     []byte // spill buffer for lines longer than br's buffer
+	pending  []byte // the rest of a line after a lone CR: more lines
+	inLine   bool   // pending is set
 	name     []byte
 	data     []byte
 	hasData  bool
@@ -48,6 +48,7 @@ func NewReader(r io.Reader, maxEvent int) *Reader {
 func (r *Reader) Reset(src io.Reader) {
 	r.br.Reset(src)
 	r.line = r.line[:0]
+	r.pending, r.inLine = nil, false
 }
 
 // Buffered reports how many bytes are already read from the source but not
@@ -64,7 +65,7 @@ func (r *Reader) Next() (Event, error) {
 	r.hasData = false
 	hasName := false
 	for {
-		line, err := r.readLine()
+		line, err := r.nextLine()
 		if err != nil {
 			if err == io.EOF && (r.hasData || hasName) {
 				return r.event(hasName), nil
@@ -112,7 +113,25 @@ func (r *Reader) event(hasName bool) Event {
 	return ev
 }
 
-// readLine returns the next line without its line ending.
+// nextLine returns the next line, splitting at lone CRs.
+func (r *Reader) nextLine() ([]byte, error) {
+	if !r.inLine {
+		line, err := r.readLine()
+		if err != nil {
+			return nil, err
+		}
+		r.pending, r.inLine = line, true
+	}
+	line := r.pending
+	if i := bytes.IndexByte(line, '\r'); i >= 0 {
+		r.pending = line[i+1:]
+		return line[:i], nil
+	}
+	r.pending, r.inLine = nil, false
+	return line, nil
+}
+
+// readLine returns the next LF-terminated line without its LF or CRLF.
 func (r *Reader) readLine() ([]byte, error) {
 	line, err := r.br.ReadSlice('\n')
 	if err == bufio.ErrBufferFull {

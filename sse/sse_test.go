@@ -34,6 +34,7 @@ func TestReader(t *testing.T) {
 	}{
 		{"openai", "data: {\"a\":1}\n\ndata: [DONE]\n\n", []string{`{"a":1}`, "[DONE]"}},
 		{"crlf", "data: x\r\n\r\ndata: y\r\n\r\n", []string{"x", "y"}},
+		{"lone CR", "data: a\rdata: b\r\revent: e\rdata: c\r\r", []string{"a\nb", "e|c"}},
 		{"named", "event: message_start\ndata: {}\n\n", []string{"message_start|{}"}},
 		{"multiline data", "data: a\ndata: b\n\n", []string{"a\nb"}},
 		{"no space after colon", "data:x\n\n", []string{"x"}},

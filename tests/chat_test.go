@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -214,7 +215,7 @@ func TestChatEndToEnd(t *testing.T) {
 	t.Run("SDK errors", func(t *testing.T) {
 		for _, tc := range []struct {
 			name, model, prompt, code string
-			status                     int
+			status                    int
 		}{
 			{"unknown model", "no-such-model", "hi", "model_not_found", 404},
 			{"body over max_body", "gpt-4o", strings.Repeat("x", 70_000), "request_too_large", 413},
@@ -335,9 +336,16 @@ func TestListModulesShowsBoth(t *testing.T) {
 	}
 }
 
-func TestDefaultCaddyfileAdapts(t *testing.T) {
-	out, err := exec.Command(caddyBin, "adapt", "--config", "../Caddyfile", "--validate").CombinedOutput()
-	if err != nil {
-		t.Fatalf("default Caddyfile: %v\n%s", err, out)
+func TestShippedCaddyfilesAdapt(t *testing.T) {
+	files, _ := filepath.Glob("../examples/*.Caddyfile")
+	files = append(files, "../Caddyfile")
+	for _, f := range files {
+		out, err := exec.Command(caddyBin, "adapt", "--config", f, "--validate").CombinedOutput()
+		if err != nil {
+			t.Errorf("%s: %v\n%s", f, err, out)
+		}
+	}
+	if len(files) < 3 {
+		t.Errorf("examples missing: %v", files)
 	}
 }

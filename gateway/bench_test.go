@@ -1,0 +1,76 @@
+package gateway
+
+import (
+	"bytes"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/sluicegw/sluice/apischema/openai"
+	"github.com/sluicegw/sluice/providers/mock"
+)
+
+// benchBody is a typical 1 KB chat request.
+var benchBody = []byte(`{"model":"mock-1","temperature":0.7,"max_tokens":256,"stream":false,"messages":[` +
+	`{"role":"system","content":"You are a helpful assistant for an online bookshop. Answer briefly, cite the catalogue when you can, and never invent prices or stock levels that you were not given."},` +
+	`{"role":"user","content":"Hello! I am looking for a good introduction to distributed systems. Something practical rather than purely theoretical, please."},` +
+	`{"role":"assistant","content":"Designing Data-Intensive Applications by Martin Kleppmann is a popular practical choice. It covers replication, partitioning, transactions and stream processing with real systems as examples."},` +
+	`{"role":"user","content":"That sounds good. Is there anything shorter that I could read over a weekend, maybe with exercises? Also, do you have it in paperback, and how long would delivery to Lyon take?"}` +
+	`],"user":"customer-4711"}`)
+
+// BenchmarkDecodeEncode is the gateway's own work on a request body: decode
+// and check it, then produce the upstream's body (a different model name,
+// and for streams usage asked for).
+func BenchmarkDecodeEncode(b *testing.B) {
+	streamBody := bytes.Replace(benchBody, []byte(`"stream":false`), []byte(`"stream":true`), 1)
+	for _, bc := range []struct {
+		name string
+		body []byte
+	}{{"non-stream", benchBody}, {"stream", streamBody}} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.SetBytes(int64(len(bc.body)))
+			b.ReportAllocs()
+			for b.Loop() {
+				req, aerr := openai.DecodeChatRequest(bc.body)
+				if aerr != nil {
+					b.Fatal(aerr)
+				}
+				if _, err := upstreamChatBody(bc.body, req, "gpt-4o-mini-2024-07-18", false); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkHandlerMock is the whole handler, request in to answer out, with
+// the in-process mock as upstream (so the figure is the gateway's cost plus
+// the mock's, with no network).
+func BenchmarkHandlerMock(b *testing.B) {
+	g, err := New(Config{
+		Providers: []ProviderConfig{{Name: "mock", Type: "mock", Mock: mock.Options{Chunks: 20}}},
+		Models:    []ModelConfig{{Name: "mock-*", Targets: []TargetConfig{{Provider: "mock", Model: "{model}"}}}},
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	streamBody := bytes.Replace(benchBody, []byte(`"stream":false`), []byte(`"stream":true`), 1)
+	for _, bc := range []struct {
+		name string
+		body []byte
+	}{{"non-stream", benchBody}, {"stream-20-chunks", streamBody}} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			rd := bytes.NewReader(bc.body)
+			for b.Loop() {
+				rd.Reset(bc.body)
+				req := httptest.NewRequest(http.MethodPost, "/v1/chat/completions", rd)
+				w := httptest.NewRecorder()
+				g.ServeHTTP(w, req)
+				if w.Code != http.StatusOK {
+					b.Fatalf("status %d: %s", w.Code, w.Body)
+				}
+			}
+		})
+	}
+}
