@@ -31,7 +31,14 @@ func (g *Gateway) serveChat(w http.ResponseWriter, r *http.Request) {
 		g.fail(w, &out, aerr)
 		return
 	}
-	defer releaseBody(body)
+	// The body's buffer goes back to the pool when the provider is done with
+	// it (see providers.Call.Release), or here if it never gets that far.
+	released := false
+	defer func() {
+		if !released {
+			releaseBody(body)
+		}
+	}()
 	req, aerr := openai.DecodeChatRequest(body.Bytes())
 	if aerr != nil {
 		g.fail(w, &out, aerr)
@@ -53,7 +60,11 @@ func (g *Gateway) serveChat(w http.ResponseWriter, r *http.Request) {
 		g.fail(w, &out, apierror.Internal("The request could not be prepared for the upstream: %v.", err))
 		return
 	}
-	resp, err := t.provider.Send(r.Context(), &providers.Call{Model: upstreamModel, Body: upstreamBody, Stream: req.Stream})
+	released = true
+	resp, err := t.provider.Send(r.Context(), &providers.Call{
+		Model: upstreamModel, Body: upstreamBody, Stream: req.Stream,
+		Release: func() { releaseBody(body) },
+	})
 	if err != nil {
 		if r.Context().Err() != nil {
 			out.Status, out.Error = statusClientClosed, "client went away before the answer"

@@ -5,9 +5,13 @@
 package providers
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io"
 	"net/http"
+	"sync"
+	"sync/atomic"
 )
 
 // Call is one attempt of a request to an upstream.
@@ -19,6 +23,11 @@ type Call struct {
 	Body []byte
 	// Stream is true when the answer is a server-sent event stream.
 	Stream bool
+	// Release, when set, is called exactly once when the provider will never
+	// read Body again, so the caller may reuse its memory. An HTTP transport
+	// can still be sending a body after the response has arrived, so this is
+	// not simply when Send returns.
+	Release func()
 }
 
 // Provider sends calls to one declared upstream. Implementations are safe for
@@ -35,3 +44,60 @@ type Provider interface {
 
 // ErrTimeout marks an upstream attempt that exceeded its time limit.
 var ErrTimeout = errors.New("upstream timed out")
+
+// Body hands out readers of a call's body and calls the call's Release once
+// the last of them is closed and its owner (the attempt) is done: an HTTP
+// transport may still be sending a body after the response arrived, and may
+// ask for a fresh copy (GetBody) to retry on a stale connection, so neither
+// the end of Send nor the first Close means the bytes are free.
+type Body struct {
+	call *Call
+	refs atomic.Int32
+}
+
+// NewBody starts a body whose one reference belongs to the caller, who drops
+// it with Done.
+func NewBody(call *Call) *Body {
+	b := &Body{call: call}
+	b.refs.Store(1)
+	return b
+}
+
+// Reader returns a new reader of the body. Reads after its Close fail rather
+// than touch memory that may have been reused.
+func (b *Body) Reader() io.ReadCloser {
+	b.refs.Add(1)
+	return &bodyReader{body: b, r: bytes.NewReader(b.call.Body)}
+}
+
+// Done drops one reference.
+func (b *Body) Done() {
+	if b.refs.Add(-1) == 0 && b.call.Release != nil {
+		b.call.Release()
+	}
+}
+
+type bodyReader struct {
+	mu   sync.Mutex
+	body *Body
+	r    *bytes.Reader
+}
+
+func (b *bodyReader) Read(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.r == nil {
+		return 0, errors.New("request body read after close")
+	}
+	return b.r.Read(p)
+}
+
+func (b *bodyReader) Close() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.r != nil {
+		b.r = nil
+		b.body.Done()
+	}
+	return nil
+}

@@ -4,7 +4,6 @@
 package openai
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -98,12 +97,18 @@ func (p *Provider) Name() string { return p.name }
 func (p *Provider) Send(ctx context.Context, call *providers.Call) (*http.Response, error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	timer := time.AfterFunc(p.timeout, func() { cancel(providers.ErrTimeout) })
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.chatURL, bytes.NewReader(call.Body))
+	body := providers.NewBody(call)
+	first := body.Reader()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.chatURL, first)
 	if err != nil {
+		_ = first.Close()
+		body.Done()
 		timer.Stop()
 		cancel(nil)
 		return nil, err
 	}
+	req.ContentLength = int64(len(call.Body))
+	req.GetBody = func() (io.ReadCloser, error) { return body.Reader(), nil }
 	h := req.Header
 	for name, values := range p.headers {
 		h[name] = values
@@ -120,6 +125,7 @@ func (p *Provider) Send(ctx context.Context, call *providers.Call) (*http.Respon
 	}
 	resp, err := p.client.Do(req)
 	if err != nil {
+		body.Done()
 		timer.Stop()
 		cause := context.Cause(ctx)
 		cancel(nil)
@@ -131,7 +137,7 @@ func (p *Provider) Send(ctx context.Context, call *providers.Call) (*http.Respon
 	if call.Stream {
 		timer.Stop()
 	}
-	resp.Body = &attemptBody{ReadCloser: resp.Body, ctx: ctx, cancel: cancel, timer: timer}
+	resp.Body = &attemptBody{ReadCloser: resp.Body, ctx: ctx, cancel: cancel, timer: timer, body: body}
 	return resp, nil
 }
 
@@ -141,6 +147,8 @@ type attemptBody struct {
 	ctx    context.Context
 	cancel context.CancelCauseFunc
 	timer  *time.Timer
+	body   *providers.Body
+	closed bool
 }
 
 func (b *attemptBody) Read(p []byte) (int, error) {
@@ -152,9 +160,14 @@ func (b *attemptBody) Read(p []byte) (int, error) {
 }
 
 func (b *attemptBody) Close() error {
+	if b.closed {
+		return nil
+	}
+	b.closed = true
 	b.timer.Stop()
 	err := b.ReadCloser.Close()
 	b.cancel(nil)
+	b.body.Done()
 	return err
 }
 
