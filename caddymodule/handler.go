@@ -9,6 +9,7 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"github.com/sluicegw/sluice/gateway"
+	"github.com/sluicegw/sluice/metrics"
 	"github.com/sluicegw/sluice/providers/mock"
 	"go.uber.org/zap"
 )
@@ -125,8 +126,11 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if _, err := ctx.App("ai_gateway"); err != nil {
 		return fmt.Errorf("loading the ai_gateway app: %w", err)
 	}
+	if err := metrics.Register(ctx.GetMetricsRegistry()); err != nil {
+		return fmt.Errorf("registering ai_gateway metrics: %w", err)
+	}
 	repl := caddy.NewReplacer()
-	cfg := gateway.Config{MaxBody: h.MaxBody, Logger: h.logger}
+	cfg := gateway.Config{MaxBody: h.MaxBody, Logger: h.logger, Observer: placeholders{}}
 	for _, p := range h.Providers {
 		pc := gateway.ProviderConfig{
 			Name:    p.Name,

@@ -19,10 +19,9 @@ type Config struct {
 	MaxBody int64
 	// Logger receives the gateway's logs; nil means none.
 	Logger *zap.Logger
-	// Observe, when set, is called once per served call after its answer,
-	// with what the gateway learned (usage included). It must not keep the
-	// Outcome past its return.
-	Observe func(*Outcome)
+	// Observer, when set, learns about every call (placeholders, logs and
+	// accounting hang off it).
+	Observer Observer
 }
 
 // ProviderConfig declares one upstream (`provider NAME { ... }`).

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sluicegw/sluice/apierror"
+	"github.com/sluicegw/sluice/metrics"
 	"github.com/sluicegw/sluice/providers"
 	"github.com/sluicegw/sluice/providers/mock"
 	"github.com/sluicegw/sluice/providers/openai"
@@ -21,11 +22,11 @@ import (
 // Gateway serves the AI endpoints of one site. It is safe for concurrent use
 // and immutable once built; a config change builds a new one.
 type Gateway struct {
-	routes  *routeTable
-	maxBody int64
-	log     *zap.Logger
-	observe func(*Outcome)
-	created int64 // reported as each model's "created" in GET /v1/models
+	routes   *routeTable
+	maxBody  int64
+	log      *zap.Logger
+	observer Observer
+	created  int64 // reported as each model's "created" in GET /v1/models
 }
 
 // New checks cfg and builds the gateway it describes.
@@ -49,11 +50,11 @@ func New(cfg Config) (*Gateway, error) {
 		return nil, err
 	}
 	g := &Gateway{
-		routes:  routes,
-		maxBody: cfg.MaxBody,
-		log:     cfg.Logger,
-		observe: cfg.Observe,
-		created: time.Now().Unix(),
+		routes:   routes,
+		maxBody:  cfg.MaxBody,
+		log:      cfg.Logger,
+		observer: cfg.Observer,
+		created:  time.Now().Unix(),
 	}
 	if g.maxBody <= 0 {
 		g.maxBody = DefaultMaxBody
@@ -61,6 +62,7 @@ func New(cfg Config) (*Gateway, error) {
 	if g.log == nil {
 		g.log = zap.NewNop()
 	}
+	metrics.Init()
 	return g, nil
 }
 
@@ -103,7 +105,10 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) bool {
 			methodNotAllowed(w, r, http.MethodPost)
 			return true
 		}
+		inFlight := metrics.InFlight.WithLabelValues("chat_completions")
+		inFlight.Inc()
 		g.serveChat(w, r)
+		inFlight.Dec()
 	case pathModels:
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			methodNotAllowed(w, r, http.MethodGet)

@@ -39,11 +39,7 @@ func newHarness(t *testing.T, mutate func(*Config)) *harness {
 			{Name: "mock-*", Targets: []TargetConfig{{Provider: "mock", Model: "{model}"}}},
 			{Name: "*", Targets: []TargetConfig{{Provider: "up", Model: "{model}"}}},
 		},
-		Observe: func(o *Outcome) {
-			h.mu.Lock()
-			h.outcomes = append(h.outcomes, *o)
-			h.mu.Unlock()
-		},
+		Observer: h,
 	}
 	if mutate != nil {
 		mutate(&cfg)
@@ -59,6 +55,14 @@ func newHarness(t *testing.T, mutate func(*Config)) *harness {
 	}))
 	t.Cleanup(h.srv.Close)
 	return h
+}
+
+func (h *harness) Routed(*http.Request, *Outcome) {}
+
+func (h *harness) Finished(_ *http.Request, o *Outcome) {
+	h.mu.Lock()
+	h.outcomes = append(h.outcomes, *o)
+	h.mu.Unlock()
 }
 
 func (h *harness) lastOutcome(t *testing.T) Outcome {

@@ -1,12 +1,17 @@
 package gateway
 
-import "time"
+import (
+	"net/http"
+	"time"
+)
 
 // Outcome is what the gateway learned about one call: where it went, how
 // long it took, and the tokens it used. Accounting, metrics and logs read it.
 type Outcome struct {
 	Endpoint      string // "chat_completions"
 	Model         string // the public model name the client asked for
+	Route         string // the declared model name that matched (metric label); "" when none did
+	Consumer      string // who called; "anonymous" until consumers exist
 	Provider      string // the declared provider that served (or failed)
 	UpstreamModel string // the model name sent upstream
 	Stream        bool
@@ -22,8 +27,29 @@ type Outcome struct {
 	// sent to the client (for streams: the first event).
 	TimeToFirstByte time.Duration
 	Duration        time.Duration
+	// UpstreamWait is the time spent waiting for the upstream: sending the
+	// request and reading its answer.
+	UpstreamWait time.Duration
+	// ClientWait is the time spent writing the answer to the client.
+	ClientWait time.Duration
+	// Overhead is the gateway's own time: Duration - UpstreamWait -
+	// ClientWait (parsing, routing, serialising and relaying included).
+	Overhead time.Duration
 	// Error says why the call failed, when it did.
 	Error string
+	// ErrorClass classifies an upstream failure: connect, timeout,
+	// status_4xx, status_5xx, stream_broken or malformed.
+	ErrorClass string
+}
+
+// Observer learns about calls as they go. Its methods run on the request's
+// goroutine and must not keep the Outcome past their return.
+type Observer interface {
+	// Routed is called once the target is chosen, before any byte of the
+	// answer is written.
+	Routed(r *http.Request, o *Outcome)
+	// Finished is called once per call, after its answer.
+	Finished(r *http.Request, o *Outcome)
 }
 
 // Usage counts a call's tokens.

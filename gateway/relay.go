@@ -34,14 +34,16 @@ const (
 func (g *Gateway) relayWhole(w http.ResponseWriter, resp *http.Response, out *Outcome) {
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxUpstreamBody+1))
 	if err != nil {
-		g.fail(w, out, readError(out.Provider, err))
+		g.failRead(w, out, err)
 		return
 	}
 	if len(body) > maxUpstreamBody {
+		out.ErrorClass = "malformed"
 		g.fail(w, out, apierror.Upstream("The upstream provider %s answered with more than %d bytes.", out.Provider, maxUpstreamBody))
 		return
 	}
 	if !gjson.ValidBytes(body) {
+		out.ErrorClass = "malformed"
 		g.fail(w, out, apierror.Upstream("The upstream provider %s answered with malformed JSON.", out.Provider))
 		return
 	}
@@ -51,9 +53,10 @@ func (g *Gateway) relayWhole(w http.ResponseWriter, resp *http.Response, out *Ou
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("Content-Length", strconv.Itoa(len(body)))
+	setRouteHeaders(h, out)
 	w.WriteHeader(http.StatusOK)
 	out.Status, out.TimeToFirstByte = http.StatusOK, time.Since(out.Start)
-	_, _ = w.Write(body)
+	_ = write(w, out, body)
 }
 
 var readerPool = sync.Pool{New: func() any { return sse.NewReader(nil, maxEvent) }}
@@ -73,6 +76,7 @@ var (
 // ordinary error answer.
 func (g *Gateway) relayStream(w http.ResponseWriter, r *http.Request, resp *http.Response, out *Outcome, clientWantsUsage bool) {
 	if ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); ct != "text/event-stream" {
+		out.ErrorClass = "malformed"
 		g.fail(w, out, apierror.Upstream("The upstream provider %s answered a stream request with Content-Type %q.", out.Provider, resp.Header.Get("Content-Type")))
 		return
 	}
@@ -96,17 +100,17 @@ func (g *Gateway) relayStream(w http.ResponseWriter, r *http.Request, resp *http
 				out.Status, out.Error = statusClientClosed, "client went away during the stream"
 				return
 			}
-			e := readError(out.Provider, err)
 			if !started {
-				g.fail(w, out, e)
+				g.failRead(w, out, err)
 				return
 			}
 			// Bytes have reached the client: end its stream with an error
 			// event in its own format.
-			out.Error = e.Message
+			e, class := readError(out.Provider, err)
+			out.Error, out.ErrorClass = e.Message, class
 			buf = sse.AppendEvent(buf, "", e.Body(apierror.OpenAI))
 			buf = sse.AppendEvent(buf, "", doneData)
-			_, _ = w.Write(buf)
+			_ = write(w, out, buf)
 			_ = rc.Flush()
 			return
 		}
@@ -125,6 +129,7 @@ func (g *Gateway) relayStream(w http.ResponseWriter, r *http.Request, resp *http
 				h.Set(k, v)
 			}
 			h.Del("Content-Length")
+			setRouteHeaders(h, out)
 			w.WriteHeader(http.StatusOK)
 			out.Status, out.TimeToFirstByte = http.StatusOK, time.Since(out.Start)
 		}
@@ -132,7 +137,7 @@ func (g *Gateway) relayStream(w http.ResponseWriter, r *http.Request, resp *http
 		if rd.Buffered() > 0 && len(buf) < 32<<10 {
 			continue // more is already here: send it in the same write
 		}
-		if _, err := w.Write(buf); err != nil {
+		if err := write(w, out, buf); err != nil {
 			out.Status, out.Error = statusClientClosed, "client went away during the stream"
 			return
 		}
@@ -140,11 +145,12 @@ func (g *Gateway) relayStream(w http.ResponseWriter, r *http.Request, resp *http
 		_ = rc.Flush()
 	}
 	if !started {
+		out.ErrorClass = "malformed"
 		g.fail(w, out, apierror.Upstream("The upstream provider %s ended the stream without sending any event.", out.Provider))
 		return
 	}
 	if len(buf) > 0 {
-		_, _ = w.Write(buf)
+		_ = write(w, out, buf)
 		buf = buf[:0]
 		_ = rc.Flush()
 	}
@@ -165,15 +171,23 @@ func parseUsage(raw string) Usage {
 }
 
 // readError is the client's error for an answer that broke off while being
-// read.
-func readError(provider string, err error) *apierror.Error {
+// read, and the failure's class.
+func readError(provider string, err error) (*apierror.Error, string) {
 	if errors.Is(err, providers.ErrTimeout) {
-		return apierror.UpstreamTimeout("The upstream provider %s ran out of time while answering.", provider)
+		return apierror.UpstreamTimeout("The upstream provider %s ran out of time while answering.", provider), "timeout"
 	}
 	if errors.Is(err, sse.ErrEventTooLarge) {
-		return apierror.Upstream("The upstream provider %s sent a stream event over %d bytes.", provider, maxEvent)
+		return apierror.Upstream("The upstream provider %s sent a stream event over %d bytes.", provider, maxEvent), "malformed"
 	}
-	return apierror.Upstream("The upstream provider %s broke off its answer: %v.", provider, err)
+	return apierror.Upstream("The upstream provider %s broke off its answer: %v.", provider, err), "stream_broken"
+}
+
+// failRead answers an answer that broke off before any byte reached the
+// client.
+func (g *Gateway) failRead(w http.ResponseWriter, out *Outcome, err error) {
+	e, class := readError(out.Provider, err)
+	out.ErrorClass = class
+	g.fail(w, out, e)
 }
 
 // upstreamStatusError passes an upstream's error status on with its message.

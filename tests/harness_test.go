@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -43,9 +44,46 @@ func TestMain(m *testing.M) {
 
 // gateway is a running caddy process.
 type gateway struct {
-	URL  string // http://127.0.0.1:PORT
-	cmd  *exec.Cmd
-	logs *bytes.Buffer
+	URL       string // http://127.0.0.1:PORT
+	Admin     string // the admin API's URL, when options.admin
+	Caddyfile string
+	cmd       *exec.Cmd
+	logs      *syncBuffer
+}
+
+// syncBuffer is a bytes.Buffer safe for the process's writers and a test's
+// reader at once.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// stop ends the process (flushing what it buffers, such as spans) and waits.
+func (g *gateway) stop() {
+	if g.cmd.ProcessState != nil {
+		return
+	}
+	_ = g.cmd.Process.Signal(os.Interrupt)
+	done := make(chan struct{})
+	go func() { _ = g.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		_ = g.cmd.Process.Kill()
+		<-done
+	}
 }
 
 // freePort asks the kernel for a free loopback port.
@@ -63,42 +101,58 @@ func freePort(t *testing.T) int {
 // body (the inside of `ai_gateway { ... }`), listening on loopback only.
 func startGateway(t *testing.T, body string) *gateway {
 	t.Helper()
+	return startGatewayWith(t, options{body: body})
+}
+
+// options shape a test gateway beyond its ai_gateway block.
+type options struct {
+	body   string   // inside `ai_gateway { ... }`
+	global string   // extra global options
+	site   string   // extra site directives
+	env    []string // extra environment
+	admin  bool     // serve the admin API (and /metrics) on a loopback port
+}
+
+func startGatewayWith(t *testing.T, o options) *gateway {
+	t.Helper()
 	port := freePort(t)
 	dir := t.TempDir()
+	admin := "admin off"
+	g := &gateway{URL: fmt.Sprintf("http://127.0.0.1:%d", port), logs: new(syncBuffer)}
+	if o.admin {
+		adminPort := freePort(t)
+		admin = fmt.Sprintf("admin 127.0.0.1:%d", adminPort)
+		g.Admin = fmt.Sprintf("http://127.0.0.1:%d", adminPort)
+	}
 	caddyfile := fmt.Sprintf(`{
-	admin off
+	%s
 	auto_https off
 	persist_config off
+%s
 }
 
 http://127.0.0.1:%d {
 	bind 127.0.0.1
+%s
 	ai_gateway {
 %s
 	}
 }
-`, port, body)
+`, admin, o.global, port, o.site, o.body)
+	g.Caddyfile = caddyfile
 	path := filepath.Join(dir, "Caddyfile")
 	if err := os.WriteFile(path, []byte(caddyfile), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	g := &gateway{URL: fmt.Sprintf("http://127.0.0.1:%d", port), logs: new(bytes.Buffer)}
 	g.cmd = exec.Command(caddyBin, "run", "--config", path, "--adapter", "caddyfile")
 	g.cmd.Env = append(os.Environ(), "XDG_DATA_HOME="+dir, "XDG_CONFIG_HOME="+dir, "HOME="+dir)
+	g.cmd.Env = append(g.cmd.Env, o.env...)
 	g.cmd.Stdout, g.cmd.Stderr = g.logs, g.logs
 	if err := g.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		_ = g.cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { _ = g.cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			_ = g.cmd.Process.Kill()
-			<-done
-		}
+		g.stop()
 		if t.Failed() {
 			t.Logf("caddy output:\n%s", g.logs.String())
 		}

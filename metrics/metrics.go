@@ -1,0 +1,116 @@
+// Package metrics holds Sluice's Prometheus collectors. They are created once
+// per process and registered into each config's registry (Caddy gives every
+// config generation its own), so a reload keeps every counter and histogram.
+//
+// Every label value comes from the config (declared model and provider
+// names) or from a small fixed set, so cardinality is bounded: a client
+// cannot create series by sending made-up model names.
+package metrics
+
+import (
+	"errors"
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+const namespace = "ai_gateway"
+
+// Label values used when a call never got as far as the thing labelled.
+const (
+	UnknownModel    = "_unknown" // the model name matched no `model` block
+	NoProvider      = "_none"    // the call failed before a provider was chosen
+	AnonymousClient = "anonymous"
+)
+
+var (
+	once sync.Once
+
+	// Requests counts calls by declared model, provider, status class
+	// ("2xx", "4xx", "5xx"; "499" for a client gone before the answer) and
+	// consumer.
+	Requests *prometheus.CounterVec
+	// Tokens counts tokens by direction: input, output, and cached (the part
+	// of input the provider served from its cache).
+	Tokens *prometheus.CounterVec
+	// TimeToFirstToken is the time from the request's arrival to the first
+	// byte of the answer sent to the client (for streams, the first event).
+	TimeToFirstToken *prometheus.HistogramVec
+	// RequestDuration is the time from arrival to the last byte of the answer.
+	RequestDuration *prometheus.HistogramVec
+	// TimePerOutputToken is, for streams with more than one output token,
+	// (duration - time to first token) / (output tokens - 1).
+	TimePerOutputToken *prometheus.HistogramVec
+	// Overhead is the time the gateway itself spent on a call: its whole
+	// duration minus the time spent waiting for the upstream and writing to
+	// the client. Parsing, routing, serialising and relaying are included.
+	Overhead *prometheus.HistogramVec
+	// InFlight is the number of calls being served now.
+	InFlight *prometheus.GaugeVec
+	// UpstreamErrors counts failed upstream attempts by class: connect,
+	// timeout, status_4xx, status_5xx, stream_broken, malformed.
+	UpstreamErrors *prometheus.CounterVec
+)
+
+func build() {
+	modelLabels := []string{"model", "provider", "consumer"}
+	Requests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: namespace, Name: "requests_total",
+		Help: "AI calls served, by declared model, provider, status class and consumer.",
+	}, []string{"model", "provider", "status_class", "consumer"})
+	Tokens = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: namespace, Name: "tokens_total",
+		Help: "Tokens used, by direction (input, output, cached).",
+	}, append(modelLabels, "direction"))
+	TimeToFirstToken = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Namespace: namespace, Name: "time_to_first_token_seconds",
+		Help:    "Time from the request's arrival to the first byte of the answer sent to the client.",
+		Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60},
+	}, []string{"model", "provider"})
+	RequestDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Namespace: namespace, Name: "request_duration_seconds",
+		Help:    "Time from the request's arrival to the last byte of the answer.",
+		Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 120, 300},
+	}, []string{"model", "provider"})
+	TimePerOutputToken = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Namespace: namespace, Name: "time_per_output_token_seconds",
+		Help:    "For streams: (duration - time to first token) / (output tokens - 1).",
+		Buckets: []float64{.001, .0025, .005, .01, .02, .04, .08, .16, .32, .64, 1.28},
+	}, []string{"model", "provider"})
+	Overhead = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Namespace: namespace, Name: "overhead_seconds",
+		Help:    "Time the gateway itself spent on a call: duration minus upstream waits and client writes.",
+		Buckets: []float64{.00005, .0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1},
+	}, []string{"model", "provider"})
+	InFlight = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Namespace: namespace, Name: "in_flight_requests",
+		Help: "AI calls being served now, by endpoint.",
+	}, []string{"endpoint"})
+	UpstreamErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: namespace, Name: "upstream_errors_total",
+		Help: "Failed upstream attempts, by provider and class (connect, timeout, status_4xx, status_5xx, stream_broken, malformed).",
+	}, []string{"provider", "class"})
+}
+
+func collectors() []prometheus.Collector {
+	once.Do(build)
+	return []prometheus.Collector{Requests, Tokens, TimeToFirstToken, RequestDuration, TimePerOutputToken, Overhead, InFlight, UpstreamErrors}
+}
+
+// Init creates the collectors if this process has not yet. Everything that
+// records calls Init (or Register) first.
+func Init() { once.Do(build) }
+
+// Register adds the collectors to reg. A collector already registered there
+// is fine: Caddy provisions many handlers against one registry.
+func Register(reg prometheus.Registerer) error {
+	for _, c := range collectors() {
+		if err := reg.Register(c); err != nil {
+			var already prometheus.AlreadyRegisteredError
+			if !errors.As(err, &already) {
+				return err
+			}
+		}
+	}
+	return nil
+}

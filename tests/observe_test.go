@@ -1,0 +1,225 @@
+package tests
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/openai/openai-go/v3"
+	"github.com/openai/openai-go/v3/option"
+	"github.com/sluicegw/sluice/internal/fakeupstream"
+)
+
+// scrape returns the admin /metrics samples whose name starts with prefix,
+// as "name{labels}" -> value.
+func scrape(t *testing.T, g *gateway, prefix string) map[string]float64 {
+	t.Helper()
+	resp, err := http.Get(g.Admin + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out := map[string]float64{}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if !strings.HasPrefix(line, prefix) {
+			continue
+		}
+		i := strings.LastIndexByte(line, ' ')
+		v, err := strconv.ParseFloat(line[i+1:], 64)
+		if err != nil {
+			t.Fatalf("bad sample %q", line)
+		}
+		out[line[:i]] = v
+	}
+	return out
+}
+
+func observedConfig(up *fakeupstream.Server) string {
+	return indent(fmt.Sprintf(`provider up {
+	type openai
+	base_url %s/v1
+}
+provider mock {
+	type mock
+	chunks 4
+}
+model gpt-4o {
+	target up/fixture
+}
+model mock-* {
+	target mock/{model}
+}`, up.URL))
+}
+
+func TestMetricsPlaceholdersAndReload(t *testing.T) {
+	up := fakeupstream.New()
+	defer up.Close()
+	g := startGatewayWith(t, options{
+		body:  observedConfig(up),
+		admin: true,
+		site: `	header >X-Served-By {http.ai_gateway.provider}
+	log {
+		output stdout
+		format json
+	}`,
+	})
+	client := openai.NewClient(option.WithBaseURL(g.URL+"/v1"), option.WithAPIKey("k"), option.WithMaxRetries(0))
+	ctx := context.Background()
+
+	const calls = 3
+	for i := 0; i < calls; i++ {
+		var raw *http.Response
+		if _, err := client.Chat.Completions.New(ctx, userPrompt("gpt-4o", "hi"), option.WithResponseInto(&raw)); err != nil {
+			t.Fatal(err)
+		}
+		if raw.Header.Get("X-Served-By") != "up" {
+			t.Errorf("placeholder in header: X-Served-By = %q", raw.Header.Get("X-Served-By"))
+		}
+		if ms, err := strconv.ParseFloat(raw.Header.Get("X-Sluice-Overhead-Ms"), 64); err != nil || ms < 0 {
+			t.Errorf("X-Sluice-Overhead-Ms = %q", raw.Header.Get("X-Sluice-Overhead-Ms"))
+		}
+	}
+	stream := client.Chat.Completions.NewStreaming(ctx, userPrompt("gpt-4o", "hi"))
+	for stream.Next() {
+	}
+	if err := stream.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.Chat.Completions.New(ctx, userPrompt("nope", "hi")); err == nil {
+		t.Fatal("unknown model accepted")
+	}
+
+	m := scrape(t, g, "ai_gateway_")
+	ok := `ai_gateway_requests_total{consumer="anonymous",model="gpt-4o",provider="up",status_class="2xx"}`
+	want := map[string]float64{
+		ok: calls + 1,
+		`ai_gateway_requests_total{consumer="anonymous",model="_unknown",provider="_none",status_class="4xx"}`: 1,
+		`ai_gateway_tokens_total{consumer="anonymous",direction="input",model="gpt-4o",provider="up"}`:          calls*1117 + 19,
+		`ai_gateway_tokens_total{consumer="anonymous",direction="output",model="gpt-4o",provider="up"}`:         calls*46 + 7,
+		`ai_gateway_tokens_total{consumer="anonymous",direction="cached",model="gpt-4o",provider="up"}`:         calls * 1024,
+		`ai_gateway_time_to_first_token_seconds_count{model="gpt-4o",provider="up"}`:                            calls + 1,
+		`ai_gateway_request_duration_seconds_count{model="gpt-4o",provider="up"}`:                               calls + 1,
+		`ai_gateway_overhead_seconds_count{model="gpt-4o",provider="up"}`:                                       calls + 1,
+		`ai_gateway_time_per_output_token_seconds_count{model="gpt-4o",provider="up"}`:                          1,
+		`ai_gateway_in_flight_requests{endpoint="chat_completions"}`:                                            0,
+	}
+	for k, v := range want {
+		if m[k] != v {
+			t.Errorf("%s = %v, want %v", k, m[k], v)
+		}
+	}
+
+	// The access log entries carry the call's fields.
+	deadline := time.Now().Add(5 * time.Second)
+	var entry struct {
+		AIGateway map[string]any `json:"ai_gateway"`
+	}
+	for time.Now().Before(deadline) && entry.AIGateway == nil {
+		for _, line := range strings.Split(g.logs.String(), "\n") {
+			if strings.Contains(line, `"logger":"http.log.access`) && strings.Contains(line, `"ai_gateway"`) && strings.Contains(line, `"cached_tokens":1024`) {
+				_ = json.Unmarshal([]byte(line), &entry)
+				break
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if entry.AIGateway["provider"] != "up" || entry.AIGateway["gen_ai.usage.input_tokens"] != float64(1117) || entry.AIGateway["gen_ai.request.model"] != "gpt-4o" {
+		t.Errorf("access log fields: %v", entry.AIGateway)
+	}
+
+	// A reload (a changed config) keeps every counter.
+	req, _ := http.NewRequest(http.MethodPost, g.Admin+"/load", strings.NewReader(strings.Replace(g.Caddyfile, "chunks 4", "chunks 5", 1)))
+	req.Header.Set("Content-Type", "text/caddyfile")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("reload: %d %s", resp.StatusCode, body)
+	}
+	if _, err := client.Chat.Completions.New(ctx, userPrompt("gpt-4o", "hi")); err != nil {
+		t.Fatal(err)
+	}
+	after := scrape(t, g, "ai_gateway_")
+	if after[ok] != calls+2 {
+		t.Errorf("after reload %s = %v, want %v", ok, after[ok], calls+2)
+	}
+}
+
+func TestTracingSpans(t *testing.T) {
+	up := fakeupstream.New()
+	defer up.Close()
+	g := startGatewayWith(t, options{
+		body: observedConfig(up),
+		site: "\ttracing {\n\t\tspan sluice_request\n\t}",
+		env:  []string{"OTEL_TRACES_EXPORTER=console", "OTEL_BSP_SCHEDULE_DELAY=100"},
+	})
+	client := openai.NewClient(option.WithBaseURL(g.URL+"/v1"), option.WithAPIKey("k"), option.WithMaxRetries(0))
+	if _, err := client.Chat.Completions.New(context.Background(), userPrompt("gpt-4o", "hi")); err != nil {
+		t.Fatal(err)
+	}
+	g.stop() // flushes the batched spans
+	logs := g.logs.String()
+
+	// The console exporter prints one JSON object per span.
+	spans := map[string]map[string]any{}
+	dec := json.NewDecoder(strings.NewReader(logs))
+	for {
+		var v map[string]any
+		if dec.Decode(&v) != nil {
+			break // end of output (the process prints only JSON)
+		}
+		if name, ok := v["Name"].(string); ok {
+			spans[name] = v
+		}
+	}
+	call, attempt := spans["chat gpt-4o"], spans["chat fixture"]
+	if call == nil || attempt == nil || spans["sluice_request"] == nil {
+		t.Fatalf("spans %v missing from output:\n%s", keys(spans), logs)
+	}
+	attrs := func(span map[string]any) map[string]any {
+		out := map[string]any{}
+		list, _ := span["Attributes"].([]any)
+		for _, a := range list {
+			kv := a.(map[string]any)
+			out[kv["Key"].(string)] = kv["Value"].(map[string]any)["Value"]
+		}
+		return out
+	}
+	ca := attrs(call)
+	if ca["gen_ai.request.model"] != "gpt-4o" || ca["gen_ai.usage.input_tokens"] != float64(1117) || ca["gen_ai.usage.output_tokens"] != float64(46) || ca["gen_ai.response.model"] != "fixture" {
+		t.Errorf("call span attributes %v", ca)
+	}
+	if aa := attrs(attempt); aa["gen_ai.provider.name"] != "up" {
+		t.Errorf("attempt span attributes %v", aa)
+	}
+	parentOf := func(span map[string]any) string {
+		return span["Parent"].(map[string]any)["SpanID"].(string)
+	}
+	idOf := func(span map[string]any) string {
+		return span["SpanContext"].(map[string]any)["SpanID"].(string)
+	}
+	if parentOf(attempt) != idOf(call) || parentOf(call) != idOf(spans["sluice_request"]) {
+		t.Error("spans are not nested request > call > attempt")
+	}
+}
+
+func keys(m map[string]map[string]any) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
