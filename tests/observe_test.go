@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -56,6 +58,9 @@ provider mock {
 model gpt-4o {
 	target up/fixture
 }
+model broken {
+	target up/status-500
+}
 model mock-* {
 	target mock/{model}
 }`, up.URL))
@@ -98,24 +103,51 @@ func TestMetricsPlaceholdersAndReload(t *testing.T) {
 	if _, err := client.Chat.Completions.New(ctx, userPrompt("nope", "hi")); err == nil {
 		t.Fatal("unknown model accepted")
 	}
+	if _, err := client.Chat.Completions.New(ctx, userPrompt("broken", "hi")); err == nil {
+		t.Fatal("upstream 500 not passed on")
+	}
 
 	m := scrape(t, g, "ai_gateway_")
 	ok := `ai_gateway_requests_total{consumer="anonymous",model="gpt-4o",provider="up",status_class="2xx"}`
 	want := map[string]float64{
 		ok: calls + 1,
 		`ai_gateway_requests_total{consumer="anonymous",model="_unknown",provider="_none",status_class="4xx"}`: 1,
-		`ai_gateway_tokens_total{consumer="anonymous",direction="input",model="gpt-4o",provider="up"}`:          calls*1117 + 19,
-		`ai_gateway_tokens_total{consumer="anonymous",direction="output",model="gpt-4o",provider="up"}`:         calls*46 + 7,
-		`ai_gateway_tokens_total{consumer="anonymous",direction="cached",model="gpt-4o",provider="up"}`:         calls * 1024,
-		`ai_gateway_time_to_first_token_seconds_count{model="gpt-4o",provider="up"}`:                            calls + 1,
-		`ai_gateway_request_duration_seconds_count{model="gpt-4o",provider="up"}`:                               calls + 1,
-		`ai_gateway_overhead_seconds_count{model="gpt-4o",provider="up"}`:                                       calls + 1,
-		`ai_gateway_time_per_output_token_seconds_count{model="gpt-4o",provider="up"}`:                          1,
-		`ai_gateway_in_flight_requests{endpoint="chat_completions"}`:                                            0,
+		`ai_gateway_tokens_total{consumer="anonymous",direction="input",model="gpt-4o",provider="up"}`:         calls*1117 + 19,
+		`ai_gateway_tokens_total{consumer="anonymous",direction="output",model="gpt-4o",provider="up"}`:        calls*46 + 7,
+		`ai_gateway_tokens_total{consumer="anonymous",direction="cached",model="gpt-4o",provider="up"}`:        calls * 1024,
+		`ai_gateway_time_to_first_token_seconds_count{model="gpt-4o",provider="up"}`:                           calls + 1,
+		`ai_gateway_request_duration_seconds_count{model="gpt-4o",provider="up"}`:                              calls + 1,
+		`ai_gateway_overhead_seconds_count{model="gpt-4o",provider="up"}`:                                      calls + 1,
+		`ai_gateway_time_per_output_token_seconds_count{model="gpt-4o",provider="up"}`:                         1,
+		`ai_gateway_in_flight_requests{endpoint="chat_completions"}`:                                           0,
+		`ai_gateway_upstream_errors_total{class="status_5xx",provider="up"}`:                                   1,
+		`ai_gateway_requests_total{consumer="anonymous",model="broken",provider="up",status_class="5xx"}`:      1,
 	}
 	for k, v := range want {
 		if m[k] != v {
 			t.Errorf("%s = %v, want %v", k, m[k], v)
+		}
+	}
+
+	// Every metric the shipped Grafana dashboard queries exists.
+	dashboard, err := os.ReadFile("../examples/grafana/sluice-dashboard.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := regexp.MustCompile(`ai_gateway_[a-z_]+`).FindAllString(string(dashboard), -1)
+	if len(names) < 8 {
+		t.Fatalf("dashboard queries only %v", names)
+	}
+	for _, name := range names {
+		found := false
+		for series := range m {
+			if strings.HasPrefix(series, name+"{") || series == name {
+				found = true
+				break
+			}
+		}
+		if !found {
+			t.Errorf("the dashboard queries %s, which the gateway does not export", name)
 		}
 	}
 
