@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"sync"
+	"sync/atomic"
 
 	"github.com/sluicegw/sluice/apierror"
 )
@@ -50,5 +51,33 @@ func readBody(r *http.Request, max int64) (*bytes.Buffer, *apierror.Error) {
 func releaseBody(buf *bytes.Buffer) {
 	if buf.Cap() <= pooledBodyCap {
 		bodyPool.Put(buf)
+	}
+}
+
+// sharedBody is a pooled request body read by the gateway and by every
+// attempt's provider; it goes back to the pool when the last of them is done.
+type sharedBody struct {
+	buf  *bytes.Buffer
+	refs atomic.Int32
+}
+
+// newSharedBody holds buf for the caller, who lets go with release.
+func newSharedBody(buf *bytes.Buffer) *sharedBody {
+	b := &sharedBody{buf: buf}
+	b.refs.Store(1)
+	return b
+}
+
+func (b *sharedBody) bytes() []byte { return b.buf.Bytes() }
+
+// retain takes one more hold for a provider and returns its release.
+func (b *sharedBody) retain() func() {
+	b.refs.Add(1)
+	return b.release
+}
+
+func (b *sharedBody) release() {
+	if b.refs.Add(-1) == 0 {
+		releaseBody(b.buf)
 	}
 }

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 	"github.com/sluicegw/sluice/metrics"
 	"github.com/sluicegw/sluice/providers"
 	"github.com/tidwall/sjson"
+	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
 )
 
@@ -29,20 +31,16 @@ func (g *Gateway) serveChat(w http.ResponseWriter, r *http.Request) {
 	out := Outcome{Endpoint: "chat_completions", Start: time.Now(), Consumer: metrics.AnonymousClient}
 	defer g.finish(r, &out)
 
-	body, aerr := readBody(r, g.maxBody)
+	buf, aerr := readBody(r, g.maxBody)
 	if aerr != nil {
 		g.fail(w, &out, aerr)
 		return
 	}
-	// The body's buffer goes back to the pool when the provider is done with
-	// it (see providers.Call.Release), or here if it never gets that far.
-	released := false
-	defer func() {
-		if !released {
-			releaseBody(body)
-		}
-	}()
-	req, aerr := openai.DecodeChatRequest(body.Bytes())
+	// The buffer goes back to the pool once this function and every
+	// provider that was given the bytes are done with it.
+	body := newSharedBody(buf)
+	defer body.release()
+	req, aerr := openai.DecodeChatRequest(buf.Bytes())
 	if aerr != nil {
 		g.fail(w, &out, aerr)
 		return
@@ -54,8 +52,9 @@ func (g *Gateway) serveChat(w http.ResponseWriter, r *http.Request) {
 		g.fail(w, &out, apierror.ModelNotFound(req.Model))
 		return
 	}
-	t, upstreamModel := rt.pick(req.Model)
-	out.Route, out.Provider, out.UpstreamModel, out.Attempts = rt.name, t.provider.Name(), upstreamModel, 1
+	out.Route = rt.name
+	candidates := []candidate{rt.pick(req.Model)}
+	out.Provider, out.UpstreamModel = candidates[0].provider.Name(), candidates[0].model
 	if g.observer != nil {
 		g.observer.Routed(r, &out)
 	}
@@ -63,46 +62,103 @@ func (g *Gateway) serveChat(w http.ResponseWriter, r *http.Request) {
 	defer endSpan(span, &out)
 
 	clientWantsUsage := req.StreamOptions != nil && req.StreamOptions.IncludeUsage
-	upstreamBody, err := upstreamChatBody(body.Bytes(), req, upstreamModel, clientWantsUsage)
-	if err != nil {
-		g.fail(w, &out, apierror.Internal("The request could not be prepared for the upstream: %v.", err))
-		return
-	}
-	released = true
-	attemptCtx, attemptSpan := startAttemptSpan(ctx, &out)
-	defer endSpan(attemptSpan, &out)
-	sent := time.Now()
-	resp, err := t.provider.Send(attemptCtx, &providers.Call{
-		Model: upstreamModel, Body: upstreamBody, Stream: req.Stream,
-		Release: func() { releaseBody(body) },
-	})
-	out.UpstreamWait += time.Since(sent)
-	if err != nil {
+	resp, e := g.attempt(ctx, &out, candidates, body, req, clientWantsUsage)
+	if e != nil {
 		if r.Context().Err() != nil {
 			out.Status, out.Error = statusClientClosed, "client went away before the answer"
 			return
 		}
-		e, class := attemptError(out.Provider, err)
-		out.ErrorClass = class
 		g.fail(w, &out, e)
 		return
 	}
-	resp.Body = &timedBody{ReadCloser: resp.Body, wait: &out.UpstreamWait}
 	defer resp.Body.Close()
-	if resp.StatusCode >= 300 {
-		out.ErrorClass = "status_5xx"
-		if resp.StatusCode < 500 {
-			out.ErrorClass = "status_4xx"
-		}
-		g.fail(w, &out, upstreamStatusError(out.Provider, resp))
-		return
-	}
-
 	if req.Stream {
 		g.relayStream(w, r, resp, &out, clientWantsUsage)
 	} else {
 		g.relayWhole(w, resp, &out)
 	}
+}
+
+// candidate is one provider/model a call may be sent to.
+type candidate struct {
+	provider providers.Provider
+	model    string
+}
+
+// attempt sends the call to each candidate in turn until one answers with
+// a success. A candidate that cannot be reached, times out, or answers 429 or
+// 5xx hands over to the next; the last one's failure is the call's. Nothing
+// has been written to the client yet, so any failure here can still be an
+// ordinary error answer.
+func (g *Gateway) attempt(ctx context.Context, out *Outcome, candidates []candidate, body *sharedBody, req *openai.ChatRequest, clientWantsUsage bool) (*http.Response, *apierror.Error) {
+	var failure *apierror.Error
+	for i, c := range candidates {
+		out.Attempts, out.Provider, out.UpstreamModel = i+1, c.provider.Name(), c.model
+		last := i == len(candidates)-1
+		upstreamBody, err := upstreamChatBody(body.bytes(), req, c.model, clientWantsUsage)
+		if err != nil {
+			return nil, apierror.Internal("The request could not be prepared for the upstream: %v.", err)
+		}
+		attemptCtx, attemptSpan := startAttemptSpan(ctx, out)
+		sent := time.Now()
+		resp, err := c.provider.Send(attemptCtx, &providers.Call{
+			Model: c.model, Body: upstreamBody, Stream: req.Stream, Release: body.retain(),
+		})
+		out.UpstreamWait += time.Since(sent)
+		if err != nil {
+			failure, out.ErrorClass = attemptError(out.Provider, err)
+			out.Error = failure.Message
+			endSpan(attemptSpan, out)
+			if ctx.Err() != nil {
+				return nil, failure
+			}
+			if !last {
+				countUpstreamError(out)
+			}
+			continue
+		}
+		resp.Body = &timedBody{ReadCloser: resp.Body, wait: &out.UpstreamWait}
+		if resp.StatusCode < 300 {
+			out.ErrorClass, out.Error = "", ""
+			// The attempt's span ends with the answer: its relay is part of it.
+			resp.Body = &spanEnder{ReadCloser: resp.Body, span: attemptSpan, out: out}
+			return resp, nil
+		}
+		out.ErrorClass = "status_5xx"
+		if resp.StatusCode < 500 {
+			out.ErrorClass = "status_4xx"
+		}
+		failure = upstreamStatusError(out.Provider, resp)
+		out.Error = failure.Message
+		resp.Body.Close()
+		endSpan(attemptSpan, out)
+		if last || (resp.StatusCode != http.StatusTooManyRequests && resp.StatusCode < 500) {
+			return nil, failure
+		}
+		countUpstreamError(out)
+	}
+	return nil, failure
+}
+
+// countUpstreamError counts the failure of an attempt that another one
+// follows (the call's own outcome counts the last).
+func countUpstreamError(out *Outcome) {
+	metrics.UpstreamErrors.WithLabelValues(out.Provider, out.ErrorClass).Inc()
+	out.ErrorClass, out.Error = "", ""
+}
+
+// spanEnder ends an attempt's span when its answer's body is closed.
+type spanEnder struct {
+	io.ReadCloser
+	span trace.Span
+	out  *Outcome
+}
+
+func (s *spanEnder) Close() error {
+	err := s.ReadCloser.Close()
+	endSpan(s.span, s.out)
+	s.span = nil
+	return err
 }
 
 // upstreamChatBody is the client's body as the upstream gets it: the same

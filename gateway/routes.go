@@ -88,7 +88,7 @@ func (t *routeTable) resolve(model string) (*route, bool) {
 
 // pick chooses a target by weight and returns it with its upstream model
 // name, {model} replaced by the requested name.
-func (r *route) pick(requested string) (target, string) {
+func (r *route) pick(requested string) candidate {
 	t := r.targets[0]
 	if len(r.targets) > 1 {
 		n := rand.IntN(r.totalWeight)
@@ -104,7 +104,7 @@ func (r *route) pick(requested string) (target, string) {
 	if strings.Contains(model, "{model}") {
 		model = strings.ReplaceAll(model, "{model}", requested)
 	}
-	return t, model
+	return candidate{provider: t.provider, model: model}
 }
 
 // matchWildcard reports whether name matches pattern, where each * stands
