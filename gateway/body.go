@@ -57,8 +57,9 @@ func releaseBody(buf *bytes.Buffer) {
 // sharedBody is a pooled request body read by the gateway and by every
 // attempt's provider; it goes back to the pool when the last of them is done.
 type sharedBody struct {
-	buf  *bytes.Buffer
-	refs atomic.Int32
+	buf      *bytes.Buffer
+	override []byte // the body after a script changed it
+	refs     atomic.Int32
 }
 
 // newSharedBody holds buf for the caller, who lets go with release.
@@ -68,7 +69,15 @@ func newSharedBody(buf *bytes.Buffer) *sharedBody {
 	return b
 }
 
-func (b *sharedBody) bytes() []byte { return b.buf.Bytes() }
+func (b *sharedBody) bytes() []byte {
+	if b.override != nil {
+		return b.override
+	}
+	return b.buf.Bytes()
+}
+
+// replace makes data the body from now on. It may alias the pooled buffer.
+func (b *sharedBody) replace(data []byte) { b.override = data }
 
 // retain takes one more hold for a provider and returns its release.
 func (b *sharedBody) retain() func() {

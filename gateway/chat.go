@@ -13,6 +13,7 @@ import (
 	"github.com/sluicegw/sluice/apischema/openai"
 	"github.com/sluicegw/sluice/metrics"
 	"github.com/sluicegw/sluice/providers"
+	"github.com/sluicegw/sluice/scripting"
 	"github.com/tidwall/sjson"
 	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
@@ -47,13 +48,39 @@ func (g *Gateway) serveChat(w http.ResponseWriter, r *http.Request) {
 	}
 	out.Model, out.Stream = req.Model, req.Stream
 
-	rt, ok := g.routes.resolve(req.Model)
-	if !ok {
-		g.fail(w, &out, apierror.ModelNotFound(req.Model))
+	var sc *scriptCall
+	if g.hooks != nil {
+		sc = &scriptCall{run: g.hooks.Begin(), view: newScriptView(req, r, out.Consumer, 0)}
+		defer sc.run.Release()
+		sc.view.req.EstimatedInputTokens = estimateTokens(&sc.view.req)
+		sc.view.snapshot.EstimatedInputTokens = sc.view.req.EstimatedInputTokens
+		sc.onResponse, sc.onChunk = g.hooks.Has(scripting.HookOnResponse), g.hooks.Has(scripting.HookOnChunk)
+		if g.hooks.Has(scripting.HookOnRequest) {
+			if err := sc.run.OnRequest(r.Context(), &sc.view.req); err != nil {
+				g.fail(w, &out, hookError(err))
+				return
+			}
+			changed, err := sc.view.apply(body.bytes())
+			if err != nil {
+				g.fail(w, &out, apierror.Internal("A script's change to the request could not be applied: %v.", err))
+				return
+			}
+			body.replace(changed)
+			req.Model = sc.view.req.Model
+		}
+	}
+
+	candidates, aerr := g.route(r.Context(), req.Model, sc)
+	if aerr != nil {
+		out.Route = metrics.UnknownModel
+		g.fail(w, &out, aerr)
 		return
 	}
-	out.Route = rt.name
-	candidates := []candidate{rt.pick(req.Model)}
+	if rt, ok := g.routes.resolve(req.Model); ok {
+		out.Route = rt.name
+	} else {
+		out.Route = routeByScript
+	}
 	out.Provider, out.UpstreamModel = candidates[0].provider.Name(), candidates[0].model
 	if g.observer != nil {
 		g.observer.Routed(r, &out)
@@ -73,10 +100,33 @@ func (g *Gateway) serveChat(w http.ResponseWriter, r *http.Request) {
 	}
 	defer resp.Body.Close()
 	if req.Stream {
-		g.relayStream(w, r, resp, &out, clientWantsUsage)
+		g.relayStream(w, r, resp, &out, clientWantsUsage, sc)
 	} else {
-		g.relayWhole(w, resp, &out)
+		g.relayWhole(w, r, resp, &out, sc)
 	}
+}
+
+// routeByScript is the route label of a call whose model no `model` block
+// declares but a route hook sent somewhere.
+const routeByScript = "_script"
+
+// route decides where a call may go: the targets a route hook named, in
+// order, or else the model's declared targets (one picked by weight).
+func (g *Gateway) route(ctx context.Context, model string, sc *scriptCall) ([]candidate, *apierror.Error) {
+	if sc != nil && g.hooks.Has(scripting.HookRoute) {
+		targets, err := sc.run.Route(ctx, &sc.view.req)
+		if err != nil {
+			return nil, hookError(err)
+		}
+		if len(targets) > 0 {
+			return g.scriptCandidates(targets)
+		}
+	}
+	rt, ok := g.routes.resolve(model)
+	if !ok {
+		return nil, apierror.ModelNotFound(model)
+	}
+	return []candidate{rt.pick(model)}, nil
 }
 
 // candidate is one provider/model a call may be sent to.

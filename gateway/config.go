@@ -19,6 +19,8 @@ type Config struct {
 	MaxBody int64
 	// Logger receives the gateway's logs; nil means none.
 	Logger *zap.Logger
+	// Hooks, when set, runs the site's scripts.
+	Hooks Hooks
 	// Observer, when set, learns about every call (placeholders, logs and
 	// accounting hang off it).
 	Observer Observer

@@ -22,11 +22,13 @@ import (
 // Gateway serves the AI endpoints of one site. It is safe for concurrent use
 // and immutable once built; a config change builds a new one.
 type Gateway struct {
-	routes   *routeTable
-	maxBody  int64
-	log      *zap.Logger
-	observer Observer
-	created  int64 // reported as each model's "created" in GET /v1/models
+	routes    *routeTable
+	providers map[string]providers.Provider
+	hooks     Hooks
+	maxBody   int64
+	log       *zap.Logger
+	observer  Observer
+	created   int64 // reported as each model's "created" in GET /v1/models
 }
 
 // New checks cfg and builds the gateway it describes.
@@ -50,11 +52,13 @@ func New(cfg Config) (*Gateway, error) {
 		return nil, err
 	}
 	g := &Gateway{
-		routes:   routes,
-		maxBody:  cfg.MaxBody,
-		log:      cfg.Logger,
-		observer: cfg.Observer,
-		created:  time.Now().Unix(),
+		routes:    routes,
+		providers: byName,
+		hooks:     cfg.Hooks,
+		maxBody:   cfg.MaxBody,
+		log:       cfg.Logger,
+		observer:  cfg.Observer,
+		created:   time.Now().Unix(),
 	}
 	if g.maxBody <= 0 {
 		g.maxBody = DefaultMaxBody

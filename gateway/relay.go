@@ -31,7 +31,7 @@ const (
 
 // relayWhole sends a non-streamed answer on, as the upstream sent it, after
 // reading its usage.
-func (g *Gateway) relayWhole(w http.ResponseWriter, resp *http.Response, out *Outcome) {
+func (g *Gateway) relayWhole(w http.ResponseWriter, r *http.Request, resp *http.Response, out *Outcome, sc *scriptCall) {
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxUpstreamBody+1))
 	if err != nil {
 		g.failRead(w, out, err)
@@ -49,6 +49,13 @@ func (g *Gateway) relayWhole(w http.ResponseWriter, resp *http.Response, out *Ou
 	}
 	if u := gjson.GetBytes(body, "usage"); u.IsObject() {
 		out.Usage, out.UsageKnown = parseUsage(u.Raw), true
+	}
+	if sc != nil && sc.onResponse {
+		var e *apierror.Error
+		if body, e = runOnResponse(r.Context(), sc, body, out); e != nil {
+			g.fail(w, out, e)
+			return
+		}
 	}
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
@@ -74,7 +81,7 @@ var (
 // chunk the gateway asked for on the client's behalf is read and dropped.
 // Headers go out with the first event: until then a failure is still an
 // ordinary error answer.
-func (g *Gateway) relayStream(w http.ResponseWriter, r *http.Request, resp *http.Response, out *Outcome, clientWantsUsage bool) {
+func (g *Gateway) relayStream(w http.ResponseWriter, r *http.Request, resp *http.Response, out *Outcome, clientWantsUsage bool, sc *scriptCall) {
 	if ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); ct != "text/event-stream" {
 		out.ErrorClass = "malformed"
 		g.fail(w, out, apierror.Upstream("The upstream provider %s answered a stream request with Content-Type %q.", out.Provider, resp.Header.Get("Content-Type")))
@@ -107,12 +114,24 @@ func (g *Gateway) relayStream(w http.ResponseWriter, r *http.Request, resp *http
 			// Bytes have reached the client: end its stream with an error
 			// event in its own format.
 			e, class := readError(out.Provider, err)
-			out.Error, out.ErrorClass = e.Message, class
-			buf = sse.AppendEvent(buf, "", e.Body(apierror.OpenAI))
-			buf = sse.AppendEvent(buf, "", doneData)
-			_ = write(w, out, buf)
-			_ = rc.Flush()
+			out.ErrorClass = class
+			g.endStream(w, rc, out, buf, e)
 			return
+		}
+		if sc != nil && sc.onChunk {
+			data, drop, e := runOnChunk(r.Context(), sc, ev.Data)
+			if e != nil {
+				if !started {
+					g.fail(w, out, e)
+				} else {
+					g.endStream(w, rc, out, buf, e)
+				}
+				return
+			}
+			if drop {
+				continue
+			}
+			ev.Data = data
 		}
 		if bytes.Contains(ev.Data, usageKey) && !bytes.Equal(ev.Data, doneData) {
 			if u := gjson.GetBytes(ev.Data, "usage"); u.IsObject() {
@@ -154,6 +173,16 @@ func (g *Gateway) relayStream(w http.ResponseWriter, r *http.Request, resp *http
 		buf = buf[:0]
 		_ = rc.Flush()
 	}
+}
+
+// endStream ends a stream that has started with an error event in the
+// client's format, after the events still pending in buf.
+func (g *Gateway) endStream(w http.ResponseWriter, rc *http.ResponseController, out *Outcome, buf []byte, e *apierror.Error) {
+	out.Error = e.Message
+	buf = sse.AppendEvent(buf, "", e.Body(apierror.OpenAI))
+	buf = sse.AppendEvent(buf, "", doneData)
+	_ = write(w, out, buf)
+	_ = rc.Flush()
 }
 
 // parseUsage reads an OpenAI usage object.
