@@ -2,6 +2,7 @@ package caddymodule
 
 import (
 	"net/http"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -39,6 +40,19 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //			target <provider>/<model> [weight <n>]   # may repeat; <model> may hold {model}
 //		}
 //		max_body <size>                # e.g. 8MB, 512KiB
+//		script <path.lua|path.js> [{    # may repeat; run in the order written
+//			timeout <duration>         # per hook call; default 50ms
+//			on_error fail_closed|fail_open
+//		}]
+//		script lua|js <<EOF            # inline source
+//			...
+//			EOF
+//		script lua|js {                # inline source with block words
+//			source <<EOF
+//				...
+//				EOF
+//			on_error fail_open
+//		}
 //	}
 //
 // The directive is ordered before reverse_proxy, so no `order` line is
@@ -73,6 +87,12 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				}
 			}
 			h.Models = append(h.Models, m)
+		case "script":
+			sc, err := parseScript(d)
+			if err != nil {
+				return err
+			}
+			h.Scripts = append(h.Scripts, sc)
 		case "max_body":
 			if seenMaxBody {
 				return d.Err("max_body is already set")
@@ -201,6 +221,76 @@ func noBlock(d *caddyfile.Dispenser, word string) error {
 		return d.Errf("%s takes no block", word)
 	}
 	return nil
+}
+
+// parseScript reads `script <path> [{...}]` or `script <engine> <source> [{...}]`.
+func parseScript(d *caddyfile.Dispenser) (ScriptConfig, error) {
+	var sc ScriptConfig
+	args := d.RemainingArgs()
+	switch len(args) {
+	case 1:
+		if args[0] == "lua" || args[0] == "js" {
+			sc.Engine = args[0] // source follows in the block
+			break
+		}
+		sc.Path = args[0]
+		if ext := filepath.Ext(sc.Path); ext != ".lua" && ext != ".js" {
+			return sc, d.Errf("script %s: the file name must end in .lua or .js (the extension picks the engine)", sc.Path)
+		}
+	case 2:
+		sc.Engine, sc.Source = args[0], args[1]
+		if sc.Engine != "lua" && sc.Engine != "js" {
+			return sc, d.Errf("inline script: the language must be lua or js, not %q", sc.Engine)
+		}
+	default:
+		return sc, d.Errf("script takes a file path, or a language (lua or js) and inline source (a heredoc)")
+	}
+	name := sc.Path
+	if name == "" {
+		name = "inline " + sc.Engine
+	}
+	seen := map[string]bool{}
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		word := d.Val()
+		if seen[word] {
+			return sc, d.Errf("script %s: %s is already set", name, word)
+		}
+		seen[word] = true
+		var arg string
+		if !d.Args(&arg) || d.NextArg() {
+			return sc, d.ArgErr()
+		}
+		switch word {
+		case "source":
+			if sc.Path != "" || len(args) == 2 {
+				return sc, d.Errf("script %s: source is only for `script lua|js { source ... }`", name)
+			}
+			sc.Source = arg
+		case "timeout":
+			dur, err := parseDuration(d, word, arg)
+			if err != nil {
+				return sc, err
+			}
+			if dur == 0 {
+				return sc, d.Errf("script %s: timeout must be more than 0", name)
+			}
+			sc.Timeout = dur
+		case "on_error":
+			if arg != "fail_closed" && arg != "fail_open" {
+				return sc, d.Errf("script %s: on_error must be fail_closed or fail_open, not %q", name, arg)
+			}
+			sc.OnError = arg
+		default:
+			return sc, d.Errf("script %s: unknown subdirective %q", name, word)
+		}
+		if err := noBlock(d, word); err != nil {
+			return sc, err
+		}
+	}
+	if sc.Engine != "" && sc.Source == "" {
+		return sc, d.Errf("inline %s script: no source (write `script %s <<EOF` or a `source` line in its block)", sc.Engine, sc.Engine)
+	}
+	return sc, nil
 }
 
 // parseModel reads `model <name> { target <provider>/<model> [weight <n>] ... }`.

@@ -35,6 +35,10 @@ type Handler struct {
 	// targets that serve it.
 	Models []ModelConfig `json:"models,omitempty"`
 
+	// Scripts run at the gateway's hook points (on_request, route,
+	// on_response, on_chunk), in the order written.
+	Scripts []ScriptConfig `json:"scripts,omitempty"`
+
 	// MaxBody caps request bodies, in bytes. Default: 8 MiB. A larger body is
 	// answered with 413, whether its length is declared or it is chunked.
 	MaxBody int64 `json:"max_body,omitempty"`
@@ -87,6 +91,29 @@ type ProviderConfig struct {
 	// FailAfter (type mock) cuts every stream after this many content
 	// chunks, as a reset connection would.
 	FailAfter int `json:"fail_after,omitempty"`
+}
+
+// ScriptConfig is one user script: a file (watched, and reloaded the moment
+// it changes) or inline source.
+type ScriptConfig struct {
+	// Path is a .lua or .js file; the extension picks the engine. Relative
+	// paths are relative to Caddy's working directory.
+	Path string `json:"path,omitempty"`
+
+	// Engine is the language of inline Source: lua or js.
+	Engine string `json:"engine,omitempty"`
+
+	// Source is an inline script (from a Caddyfile heredoc).
+	Source string `json:"source,omitempty"`
+
+	// Timeout bounds each hook call. Default: 50ms.
+	Timeout caddy.Duration `json:"timeout,omitempty"`
+
+	// OnError is what a failing or overrunning hook does to the call:
+	// fail_closed (default: the client gets a 500) or fail_open (the call
+	// goes on as if the hook were absent). Failures are logged and counted
+	// either way.
+	OnError string `json:"on_error,omitempty"`
 }
 
 // ModelConfig declares one public model name.
