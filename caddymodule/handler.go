@@ -43,8 +43,9 @@ type Handler struct {
 	// answered with 413, whether its length is declared or it is chunked.
 	MaxBody int64 `json:"max_body,omitempty"`
 
-	gw     *gateway.Gateway
-	logger *zap.Logger
+	gw         *gateway.Gateway
+	logger     *zap.Logger
+	scriptKeys []string // this handler's holds on the shared script pool
 }
 
 // ProviderConfig declares one upstream.
@@ -195,6 +196,14 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		}
 		cfg.Models = append(cfg.Models, mc)
 	}
+	if len(h.Scripts) > 0 {
+		chain, keys, err := loadScripts(h.Scripts, h.logger)
+		h.scriptKeys = keys
+		if err != nil {
+			return fmt.Errorf("ai_gateway: %w", err)
+		}
+		cfg.Hooks = chainHooks{chain}
+	}
 	gw, err := gateway.New(cfg)
 	if err != nil {
 		return fmt.Errorf("ai_gateway: %w", err)
@@ -202,6 +211,15 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	h.gw = gw
 	h.logger.Info("ai_gateway ready; no consumers are configured, so every client may call every model",
 		zap.Int("providers", len(h.Providers)), zap.Int("models", len(h.Models)))
+	return nil
+}
+
+// Cleanup lets go of the handler's scripts; a script no config uses any
+// more is closed (its watcher stopped) once requests still running on it
+// are done. It runs after a failed Provision too.
+func (h *Handler) Cleanup() error {
+	releaseScripts(h.scriptKeys)
+	h.scriptKeys = nil
 	return nil
 }
 
@@ -216,5 +234,6 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 
 var (
 	_ caddy.Provisioner           = (*Handler)(nil)
+	_ caddy.CleanerUpper          = (*Handler)(nil)
 	_ caddyhttp.MiddlewareHandler = (*Handler)(nil)
 )

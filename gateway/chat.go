@@ -54,8 +54,8 @@ func (g *Gateway) serveChat(w http.ResponseWriter, r *http.Request) {
 		defer sc.run.Release()
 		sc.view.req.EstimatedInputTokens = estimateTokens(&sc.view.req)
 		sc.view.snapshot.EstimatedInputTokens = sc.view.req.EstimatedInputTokens
-		sc.onResponse, sc.onChunk = g.hooks.Has(scripting.HookOnResponse), g.hooks.Has(scripting.HookOnChunk)
-		if g.hooks.Has(scripting.HookOnRequest) {
+		sc.onResponse, sc.onChunk = sc.run.Has(scripting.HookOnResponse), sc.run.Has(scripting.HookOnChunk)
+		if sc.run.Has(scripting.HookOnRequest) {
 			if err := sc.run.OnRequest(r.Context(), &sc.view.req); err != nil {
 				g.fail(w, &out, hookError(err))
 				return
@@ -113,7 +113,7 @@ const routeByScript = "_script"
 // route decides where a call may go: the targets a route hook named, in
 // order, or else the model's declared targets (one picked by weight).
 func (g *Gateway) route(ctx context.Context, model string, sc *scriptCall) ([]candidate, *apierror.Error) {
-	if sc != nil && g.hooks.Has(scripting.HookRoute) {
+	if sc != nil && sc.run.Has(scripting.HookRoute) {
 		targets, err := sc.run.Route(ctx, &sc.view.req)
 		if err != nil {
 			return nil, hookError(err)

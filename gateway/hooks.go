@@ -16,9 +16,6 @@ import (
 // Hooks runs a site's scripts at the pipeline's hook points (DESIGN.md, "The
 // hook API"). Package scripting's Chain implements it.
 type Hooks interface {
-	// Has reports whether any script defines the hook, so the pipeline can
-	// skip the work a hook would need.
-	Has(h scripting.Hook) bool
 	// Begin pins the scripts' current versions for one call: all its hooks
 	// run on the versions it started with.
 	Begin() HookRun
@@ -28,6 +25,9 @@ type Hooks interface {
 // a script called gw.deny, else a script failure that its on_error policy
 // did not absorb.
 type HookRun interface {
+	// Has reports whether any pinned script defines the hook, so the
+	// pipeline can skip the work a hook would need.
+	Has(h scripting.Hook) bool
 	OnRequest(ctx context.Context, req *scripting.Request) error
 	// Route returns the targets the first script that decided named, or nil.
 	Route(ctx context.Context, req *scripting.Request) ([]string, error)
@@ -37,17 +37,27 @@ type HookRun interface {
 	Release()
 }
 
-// hookError is the client's answer to a hook that denied or failed.
+// hookError is the client's answer to a hook that denied or failed. A
+// failure's details (the script's path, its line) go to the log, not to the
+// client.
 func hookError(err error) *apierror.Error {
 	var denial *scripting.Denial
 	if errors.As(err, &denial) {
 		return &apierror.Error{Status: denial.Status, Code: "request_denied", Message: denial.Message}
 	}
+	what, hook := "failed", "a"
+	var se *scripting.ScriptError
+	if errors.As(err, &se) {
+		hook = "its " + string(se.Hook)
+	}
+	if errors.Is(err, scripting.ErrTimeout) {
+		what = "ran out of time"
+	}
 	return &apierror.Error{
 		Status:  http.StatusInternalServerError,
 		Code:    "script_error",
 		Type:    "server_error",
-		Message: fmt.Sprintf("A gateway script failed: %v.", err),
+		Message: fmt.Sprintf("A gateway script %s in %s hook; the gateway's log has the details.", what, hook),
 	}
 }
 

@@ -34,7 +34,9 @@ func (f *funcHooks) Has(h scripting.Hook) bool {
 func (f *funcHooks) Begin() HookRun { return f }
 func (f *funcHooks) Release()       { f.released++ }
 
-func (f *funcHooks) OnRequest(_ context.Context, req *scripting.Request) error { return f.onRequest(req) }
+func (f *funcHooks) OnRequest(_ context.Context, req *scripting.Request) error {
+	return f.onRequest(req)
+}
 func (f *funcHooks) Route(_ context.Context, req *scripting.Request) ([]string, error) {
 	return f.route(req)
 }

@@ -10,6 +10,7 @@ package metrics
 import (
 	"errors"
 	"sync"
+	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -50,6 +51,11 @@ var (
 	// UpstreamErrors counts failed upstream attempts by class: connect,
 	// timeout, status_4xx, status_5xx, stream_broken, malformed.
 	UpstreamErrors *prometheus.CounterVec
+	// ScriptDuration times hook calls by script, engine and hook.
+	ScriptDuration *prometheus.HistogramVec
+	// ScriptErrors counts failed hook calls by script, hook and kind
+	// (error, timeout), whatever their on_error policy made of them.
+	ScriptErrors *prometheus.CounterVec
 )
 
 func build() {
@@ -90,11 +96,21 @@ func build() {
 		Namespace: namespace, Name: "upstream_errors_total",
 		Help: "Failed upstream attempts, by provider and class (connect, timeout, status_4xx, status_5xx, stream_broken, malformed).",
 	}, []string{"provider", "class"})
+	ScriptDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Namespace: namespace, Name: "script_duration_seconds",
+		Help:    "Time spent in script hooks, by script, engine and hook.",
+		Buckets: []float64{.000005, .00001, .000025, .00005, .0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1},
+	}, []string{"script", "engine", "hook"})
+	ScriptErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: namespace, Name: "script_errors_total",
+		Help: "Failed script hook calls, by script, hook and kind (error, timeout).",
+	}, []string{"script", "hook", "kind"})
 }
 
 func collectors() []prometheus.Collector {
 	once.Do(build)
-	return []prometheus.Collector{Requests, Tokens, TimeToFirstToken, RequestDuration, TimePerOutputToken, Overhead, InFlight, UpstreamErrors}
+	return []prometheus.Collector{Requests, Tokens, TimeToFirstToken, RequestDuration, TimePerOutputToken, Overhead, InFlight, UpstreamErrors,
+		ScriptDuration, ScriptErrors, scriptReloads}
 }
 
 // Init creates the collectors if this process has not yet. Everything that
@@ -113,4 +129,32 @@ func Register(reg prometheus.Registerer) error {
 		}
 	}
 	return nil
+}
+
+// ScriptReloadSource reports, for every live script, how many new versions
+// were swapped in (result "ok") and how many failed to compile ("error").
+type ScriptReloadSource func(emit func(script, result string, n uint64))
+
+var reloadSource atomic.Pointer[ScriptReloadSource]
+
+// SetScriptReloadSource sets where ai_gateway_script_reloads_total comes
+// from. Scripts keep their own counts (they outlive config reloads), so the
+// metric is read from them at scrape time.
+func SetScriptReloadSource(f ScriptReloadSource) { reloadSource.Store(&f) }
+
+var scriptReloads = &reloadCollector{desc: prometheus.NewDesc(namespace+"_script_reloads_total",
+	"Script versions compiled after a change, by script and result (ok, error).", []string{"script", "result"}, nil)}
+
+type reloadCollector struct{ desc *prometheus.Desc }
+
+func (c *reloadCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+func (c *reloadCollector) Collect(ch chan<- prometheus.Metric) {
+	src := reloadSource.Load()
+	if src == nil {
+		return
+	}
+	(*src)(func(script, result string, n uint64) {
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.CounterValue, float64(n), script, result)
+	})
 }
