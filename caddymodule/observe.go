@@ -27,7 +27,8 @@ import (
 //
 // The first six are set before the answer's first byte, so `header` can use
 // them; the others when the call ends, so they are for logs. The access log
-// entry of each call gets the same fields under "ai_gateway".
+// entry of each call gets the same fields under "ai_gateway", with the
+// metadata scripts set.
 type placeholders struct{}
 
 func (placeholders) Routed(r *http.Request, o *gateway.Outcome) {
@@ -68,6 +69,7 @@ func (p placeholders) Finished(r *http.Request, o *gateway.Outcome) {
 			zap.String("ttft_ms", ttft),
 			zap.String("overhead_ms", overhead),
 			zap.String("error", o.Error),
+			zap.Any("metadata", o.Metadata),
 		))
 	}
 }

@@ -50,7 +50,12 @@ func (g *Gateway) serveChat(w http.ResponseWriter, r *http.Request) {
 
 	var sc *scriptCall
 	if g.hooks != nil {
-		sc = &scriptCall{run: g.hooks.Begin(), view: newScriptView(req, r, out.Consumer, 0)}
+		consumer := out.Consumer
+		if consumer == metrics.AnonymousClient {
+			consumer = "" // scripts see the anonymous consumer's name as ""
+		}
+		sc = &scriptCall{run: g.hooks.Begin(), view: newScriptView(req, r, consumer, 0)}
+		defer func() { out.Metadata = sc.view.req.Metadata }()
 		defer sc.run.Release()
 		sc.view.req.EstimatedInputTokens = estimateTokens(&sc.view.req)
 		sc.view.snapshot.EstimatedInputTokens = sc.view.req.EstimatedInputTokens

@@ -35,6 +35,8 @@ type Outcome struct {
 	// Overhead is the gateway's own time: Duration - UpstreamWait -
 	// ClientWait (parsing, routing, serialising and relaying included).
 	Overhead time.Duration
+	// Metadata is what scripts wrote into req.metadata.
+	Metadata map[string]string
 	// Error says why the call failed, when it did.
 	Error string
 	// ErrorClass classifies an upstream failure: connect, timeout,

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -248,5 +249,49 @@ script %s {
 	}
 	if !strings.Contains(g.logs.String(), "skipped (on_error fail_open)") || !strings.Contains(g.logs.String(), "boom") {
 		t.Errorf("the fail_open failure was not logged:\n%s", g.logs.String())
+	}
+}
+
+func TestAIScriptCommand(t *testing.T) {
+	run := func(args ...string) (string, int) {
+		cmd := exec.Command(caddyBin, append([]string{"ai-script", "--request", "../examples/scripts/sample_request.json"}, args...)...)
+		out, err := cmd.CombinedOutput()
+		code := 0
+		var exit *exec.ExitError
+		if errors.As(err, &exit) {
+			code = exit.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return string(out), code
+	}
+	for _, lang := range []string{"lua", "js"} {
+		out, code := run("--script", "../examples/scripts/route_by_prompt."+lang)
+		if code != 0 || !strings.Contains(out, "route: mock/strong-1") {
+			t.Errorf("%s route: %d %s", lang, code, out)
+		}
+		out, code = run("--script", "../examples/scripts/clamp_sampling."+lang, "--header", "X-Tier: research")
+		if code != 0 || !strings.Contains(out, `"max_tokens":4096`) || !strings.Contains(out, `"temperature": 1,`) {
+			t.Errorf("%s clamp: %d %s", lang, code, out)
+		}
+		out, code = run("--script", "../examples/scripts/redact_emails."+lang, "--response", "mail bob@x.org", "--chunk", "to a@b.com")
+		if code != 0 || !strings.Contains(out, `on_response: "mail [EMAIL]"`) || !strings.Contains(out, `"to a@b.com" -> "to [EMAIL]"`) {
+			t.Errorf("%s redact: %d %s", lang, code, out)
+		}
+	}
+	deny := filepath.Join(t.TempDir(), "deny.lua")
+	if err := os.WriteFile(deny, []byte(`function on_request(req) print("checking", req.model) gw.deny(403, "nope") end`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, code := run("--script", deny)
+	if code != 3 || !strings.Contains(out, "on_request: denied with 403: nope") || !strings.Contains(out, "[info] checking auto") {
+		t.Errorf("deny: %d %s", code, out)
+	}
+	broken := filepath.Join(t.TempDir(), "broken.js")
+	if err := os.WriteFile(broken, []byte("function route(req) { return ; ]"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, code := run("--script", broken); code != 1 || !strings.Contains(out, "broken.js:1") {
+		t.Errorf("compile error: %d %s", code, out)
 	}
 }
