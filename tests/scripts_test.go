@@ -295,3 +295,67 @@ func TestAIScriptCommand(t *testing.T) {
 		t.Errorf("compile error: %d %s", code, out)
 	}
 }
+
+// TestScriptSurvivesCaddyReload checks that a `caddy reload` keeps a
+// script's compiled version and its watcher (no second Script is made), and
+// measures edit-to-served.
+func TestScriptSurvivesCaddyReload(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "v.js")
+	write := func(v int) {
+		t.Helper()
+		src := fmt.Sprintf(`function route(req) { return "mock/v%d"; }`, v)
+		if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	served := func(g *gateway) string {
+		t.Helper()
+		resp, err := http.Post(g.URL+"/v1/chat/completions", "application/json",
+			strings.NewReader(`{"model":"mock-1","messages":[{"role":"user","content":"hi"}]}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.Header.Get("X-Sluice-Model")
+	}
+	waitFor := func(g *gateway, want string) time.Duration {
+		t.Helper()
+		start := time.Now()
+		for time.Since(start) < 5*time.Second {
+			if served(g) == want {
+				return time.Since(start)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		t.Fatalf("%s never served", want)
+		return 0
+	}
+	write(1)
+	g := startGatewayWith(t, options{admin: true, body: indent(mockTargets + "\nscript " + path)})
+	reloads := fmt.Sprintf(`ai_gateway_script_reloads_total{result="ok",script=%q}`, path)
+	write(2)
+	t.Logf("edit to served: %v", waitFor(g, "v2"))
+	if got := scrape(t, g, "ai_gateway_script_")[reloads]; got != 1 {
+		t.Fatalf("%s = %v before the caddy reload, want 1", reloads, got)
+	}
+
+	req, _ := http.NewRequest(http.MethodPost, g.Admin+"/load", strings.NewReader(strings.Replace(g.Caddyfile, "chunks 6", "chunks 7", 1)))
+	req.Header.Set("Content-Type", "text/caddyfile")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("caddy reload: %v %v", err, resp)
+	}
+	resp.Body.Close()
+	if got := served(g); got != "v2" {
+		t.Errorf("after caddy reload, served %s, want the kept version v2", got)
+	}
+	if got := scrape(t, g, "ai_gateway_script_")[reloads]; got != 1 {
+		t.Errorf("%s = %v after the caddy reload: the script was rebuilt, want it kept (1)", reloads, got)
+	}
+	write(3)
+	t.Logf("edit to served after a caddy reload: %v", waitFor(g, "v3"))
+	time.Sleep(300 * time.Millisecond) // a second watcher would reload once more by now
+	if got := scrape(t, g, "ai_gateway_script_")[reloads]; got != 2 {
+		t.Errorf("%s = %v after one more edit, want 2 (one watcher)", reloads, got)
+	}
+}
