@@ -38,6 +38,14 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //		}
 //		model <name> {                 # <name> may hold * wildcards
 //			target <provider>/<model> [weight <n>]   # may repeat; <model> may hold {model}
+//			fallback <provider>/<model>              # may repeat; tried after the targets
+//			strategy weighted|priority|least_busy|least_latency
+//			retries <n>
+//			retry_on connect|timeout|429|5xx|<status> ...
+//			timeout <duration>                       # per attempt
+//			deadline <duration>                      # whole call
+//			first_token_timeout <duration>           # streams
+//			sticky consumer|client_ip|header <name>
 //		}
 //		max_body <size>                # e.g. 8MB, 512KiB
 //		script <path.lua|path.js> [{    # may repeat; run in the order written
@@ -293,47 +301,134 @@ func parseScript(d *caddyfile.Dispenser) (ScriptConfig, error) {
 	return sc, nil
 }
 
-// parseModel reads `model <name> { target <provider>/<model> [weight <n>] ... }`.
+// parseModel reads `model <name> { ... }`.
 func parseModel(d *caddyfile.Dispenser) (ModelConfig, error) {
 	var m ModelConfig
 	if !d.Args(&m.Name) || d.NextArg() {
 		return m, d.ArgErr()
 	}
+	seen := map[string]bool{}
 	for nesting := d.Nesting(); d.NextBlock(nesting); {
-		if d.Val() != "target" {
-			return m, d.Errf("model %s: unknown subdirective %q", m.Name, d.Val())
-		}
-		var ref string
-		if !d.Args(&ref) {
-			return m, d.ArgErr()
-		}
-		provider, model, ok := strings.Cut(ref, "/")
-		if !ok || provider == "" || model == "" {
-			return m, d.Errf("model %s: target %q must be <provider>/<model>", m.Name, ref)
-		}
-		t := TargetConfig{Provider: provider, Model: model}
-		if d.NextArg() {
-			if d.Val() != "weight" || !d.NextArg() {
-				return m, d.Errf("model %s: after target %s only `weight <n>` may follow", m.Name, ref)
+		word := d.Val()
+		if word != "target" && word != "fallback" {
+			if seen[word] {
+				return m, d.Errf("model %s: %s is already set", m.Name, word)
 			}
-			w, err := parseCount(d, "weight", d.Val(), 1, 1_000_000)
-			if err != nil {
-				return m, err
+			seen[word] = true
+		}
+		args := d.RemainingArgs()
+		one := func() (string, error) {
+			if len(args) != 1 {
+				return "", d.ArgErr()
 			}
-			t.Weight = w
-			if d.NextArg() {
+			return args[0], nil
+		}
+		var err error
+		var arg string
+		switch word {
+		case "target", "fallback":
+			var t TargetConfig
+			if t, err = parseTargetRef(d, m.Name, word, args); err == nil {
+				if word == "target" {
+					m.Targets = append(m.Targets, t)
+				} else {
+					m.Fallbacks = append(m.Fallbacks, t)
+				}
+			}
+		case "strategy":
+			if arg, err = one(); err == nil {
+				switch arg {
+				case "weighted", "priority", "least_busy", "least_latency":
+					m.Strategy = arg
+				case "least_cost":
+					err = d.Errf("model %s: strategy least_cost needs the price table, which this version does not have yet", m.Name)
+				default:
+					err = d.Errf("model %s: unknown strategy %q (known: weighted, priority, least_busy, least_latency)", m.Name, arg)
+				}
+			}
+		case "retries":
+			if arg, err = one(); err == nil {
+				var n int
+				if n, err = parseCount(d, word, arg, 0, 100); err == nil {
+					m.Retries = &n
+				}
+			}
+		case "retry_on":
+			if len(args) == 0 {
 				return m, d.ArgErr()
 			}
+			for _, a := range args {
+				if code, cerr := strconv.Atoi(a); a != "connect" && a != "timeout" && a != "429" && a != "5xx" && (cerr != nil || code < 400 || code > 599) {
+					return m, d.Errf("model %s: retry_on %q is not connect, timeout, 429, 5xx or a status from 400 to 599", m.Name, a)
+				}
+			}
+			m.RetryOn = args
+		case "timeout", "deadline", "first_token_timeout":
+			if arg, err = one(); err == nil {
+				var dur caddy.Duration
+				if dur, err = parseDuration(d, word, arg); err == nil {
+					switch word {
+					case "timeout":
+						m.Timeout = dur
+					case "deadline":
+						m.Deadline = dur
+					default:
+						m.FirstTokenTimeout = dur
+					}
+				}
+			}
+		case "sticky":
+			switch {
+			case len(args) == 1 && (args[0] == "consumer" || args[0] == "client_ip"):
+				m.Sticky = args[0]
+			case len(args) == 2 && args[0] == "header":
+				m.Sticky = args[1]
+			default:
+				err = d.Errf("model %s: sticky takes consumer, client_ip or header <name>", m.Name)
+			}
+		default:
+			return m, d.Errf("model %s: unknown subdirective %q", m.Name, word)
 		}
-		if err := noBlock(d, "target"); err != nil {
+		if err != nil {
 			return m, err
 		}
-		m.Targets = append(m.Targets, t)
+		if err := noBlock(d, word); err != nil {
+			return m, err
+		}
 	}
 	if len(m.Targets) == 0 {
 		return m, d.Errf("model %s: at least one target is required", m.Name)
 	}
 	return m, nil
+}
+
+// parseTargetRef reads `<provider>/<model> [weight <n>]` (weight for targets
+// only).
+func parseTargetRef(d *caddyfile.Dispenser, model, word string, args []string) (TargetConfig, error) {
+	var t TargetConfig
+	if len(args) == 0 {
+		return t, d.ArgErr()
+	}
+	ref := args[0]
+	provider, name, ok := strings.Cut(ref, "/")
+	if !ok || provider == "" || name == "" {
+		return t, d.Errf("model %s: %s %q must be <provider>/<model>", model, word, ref)
+	}
+	t = TargetConfig{Provider: provider, Model: name}
+	switch {
+	case len(args) == 1:
+	case word == "target" && len(args) == 3 && args[1] == "weight":
+		w, err := parseCount(d, "weight", args[2], 1, 1_000_000)
+		if err != nil {
+			return t, err
+		}
+		t.Weight = w
+	case word == "target":
+		return t, d.Errf("model %s: after target %s only `weight <n>` may follow", model, ref)
+	default:
+		return t, d.Errf("model %s: a fallback takes no weight", model)
+	}
+	return t, nil
 }
 
 func parseDuration(d *caddyfile.Dispenser, word, arg string) (caddy.Duration, error) {

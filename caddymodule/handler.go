@@ -124,9 +124,44 @@ type ModelConfig struct {
 	// the order declared.
 	Name string `json:"name"`
 
-	// Targets are the provider/model pairs that serve this name. With more
-	// than one, each call picks one at random in proportion to the weights.
+	// Strategy orders the targets for each call: weighted (default: one at
+	// random in proportion to the weights, then the rest by weight),
+	// priority (as declared), least_busy (fewest calls in flight first) or
+	// least_latency (lowest recent time to first token, or total time for
+	// non-streamed calls, first).
+	Strategy string `json:"strategy,omitempty"`
+
+	// Targets are the provider/model pairs that serve this name.
 	Targets []TargetConfig `json:"targets"`
+
+	// Fallbacks are tried in order after the targets.
+	Fallbacks []TargetConfig `json:"fallbacks,omitempty"`
+
+	// Retries is the number of attempts after the first, walking the
+	// targets and fallbacks in order and then starting over (with an
+	// exponential backoff and jitter, or the upstream's Retry-After).
+	// Default: each target and fallback once.
+	Retries *int `json:"retries,omitempty"`
+
+	// RetryOn lists the failures that hand a call to the next attempt:
+	// connect, timeout, 429, 5xx, or single statuses. Default: connect,
+	// timeout, 429 and 5xx.
+	RetryOn []string `json:"retry_on,omitempty"`
+
+	// Timeout bounds each attempt, replacing the provider's timeout.
+	Timeout caddy.Duration `json:"timeout,omitempty"`
+
+	// Deadline bounds the whole call, all attempts and the answer included.
+	Deadline caddy.Duration `json:"deadline,omitempty"`
+
+	// FirstTokenTimeout bounds, for streams, the wait for the first event
+	// of an attempt; a late one hands over to the next attempt.
+	FirstTokenTimeout caddy.Duration `json:"first_token_timeout,omitempty"`
+
+	// Sticky makes the weighted pick the same for the same key while the
+	// weights stay the same: "consumer", "client_ip", or "header <name>"
+	// (stored as the header's name).
+	Sticky string `json:"sticky,omitempty"`
 }
 
 // TargetConfig is one upstream that serves a model.
@@ -190,9 +225,15 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		cfg.Providers = append(cfg.Providers, pc)
 	}
 	for _, m := range h.Models {
-		mc := gateway.ModelConfig{Name: m.Name}
+		mc := gateway.ModelConfig{
+			Name: m.Name, Strategy: m.Strategy, Retries: m.Retries, RetryOn: m.RetryOn, Sticky: m.Sticky,
+			Timeout: time.Duration(m.Timeout), Deadline: time.Duration(m.Deadline), FirstTokenTimeout: time.Duration(m.FirstTokenTimeout),
+		}
 		for _, t := range m.Targets {
 			mc.Targets = append(mc.Targets, gateway.TargetConfig{Provider: t.Provider, Model: t.Model, Weight: t.Weight})
+		}
+		for _, t := range m.Fallbacks {
+			mc.Fallbacks = append(mc.Fallbacks, gateway.TargetConfig{Provider: t.Provider, Model: t.Model})
 		}
 		cfg.Models = append(cfg.Models, mc)
 	}

@@ -15,7 +15,6 @@ import (
 	"github.com/sluicegw/sluice/providers"
 	"github.com/sluicegw/sluice/scripting"
 	"github.com/tidwall/sjson"
-	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
 )
 
@@ -75,26 +74,27 @@ func (g *Gateway) serveChat(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
-	candidates, aerr := g.route(r.Context(), req.Model, sc)
+	plan, aerr := g.route(r, req, sc, &out)
 	if aerr != nil {
 		out.Route = metrics.UnknownModel
 		g.fail(w, &out, aerr)
 		return
 	}
-	if rt, ok := g.routes.resolve(req.Model); ok {
-		out.Route = rt.name
-	} else {
-		out.Route = routeByScript
-	}
-	out.Provider, out.UpstreamModel = candidates[0].provider.Name(), candidates[0].model
+	out.Provider, out.UpstreamModel = plan.candidates[0].provider.Name(), plan.candidates[0].model
 	if g.observer != nil {
 		g.observer.Routed(r, &out)
 	}
-	ctx, span := startCallSpan(r.Context(), &out)
+	ctx := r.Context()
+	if plan.deadline > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, plan.deadline)
+		defer cancel()
+	}
+	ctx, span := startCallSpan(ctx, &out)
 	defer endSpan(span, &out)
 
 	clientWantsUsage := req.StreamOptions != nil && req.StreamOptions.IncludeUsage
-	resp, e := g.attempt(ctx, &out, candidates, body, req, clientWantsUsage)
+	ans, e := g.attempt(ctx, &out, plan, body, req, clientWantsUsage)
 	if e != nil {
 		if r.Context().Err() != nil {
 			out.Status, out.Error = statusClientClosed, "client went away before the answer"
@@ -103,11 +103,11 @@ func (g *Gateway) serveChat(w http.ResponseWriter, r *http.Request) {
 		g.fail(w, &out, e)
 		return
 	}
-	defer resp.Body.Close()
+	defer ans.close()
 	if req.Stream {
-		g.relayStream(w, r, resp, &out, clientWantsUsage, sc)
+		g.relayStream(w, r, ans, &out, clientWantsUsage, sc)
 	} else {
-		g.relayWhole(w, r, resp, &out, sc)
+		g.relayWhole(w, r, ans.resp, &out, sc)
 	}
 }
 
@@ -116,104 +116,41 @@ func (g *Gateway) serveChat(w http.ResponseWriter, r *http.Request) {
 const routeByScript = "_script"
 
 // route decides where a call may go: the targets a route hook named, in
-// order, or else the model's declared targets (one picked by weight).
-func (g *Gateway) route(ctx context.Context, model string, sc *scriptCall) ([]candidate, *apierror.Error) {
+// order, or else the model's declared targets ordered by its strategy,
+// then its fallbacks.
+func (g *Gateway) route(r *http.Request, req *openai.ChatRequest, sc *scriptCall, out *Outcome) (*attemptPlan, *apierror.Error) {
+	rt, declared := g.routes.resolve(req.Model)
+	if declared {
+		out.Route = rt.name
+	} else {
+		out.Route = routeByScript
+	}
 	if sc != nil && sc.run.Has(scripting.HookRoute) {
-		targets, err := sc.run.Route(ctx, &sc.view.req)
+		targets, err := sc.run.Route(r.Context(), &sc.view.req)
 		if err != nil {
 			return nil, hookError(err)
 		}
 		if len(targets) > 0 {
-			return g.scriptCandidates(targets)
-		}
-	}
-	rt, ok := g.routes.resolve(model)
-	if !ok {
-		return nil, apierror.ModelNotFound(model)
-	}
-	return []candidate{rt.pick(model)}, nil
-}
-
-// candidate is one provider/model a call may be sent to.
-type candidate struct {
-	provider providers.Provider
-	model    string
-}
-
-// attempt sends the call to each candidate in turn until one answers with
-// a success. A candidate that cannot be reached, times out, or answers 429 or
-// 5xx hands over to the next; the last one's failure is the call's. Nothing
-// has been written to the client yet, so any failure here can still be an
-// ordinary error answer.
-func (g *Gateway) attempt(ctx context.Context, out *Outcome, candidates []candidate, body *sharedBody, req *openai.ChatRequest, clientWantsUsage bool) (*http.Response, *apierror.Error) {
-	var failure *apierror.Error
-	for i, c := range candidates {
-		out.Attempts, out.Provider, out.UpstreamModel = i+1, c.provider.Name(), c.model
-		last := i == len(candidates)-1
-		upstreamBody, err := upstreamChatBody(body.bytes(), req, c.model, clientWantsUsage)
-		if err != nil {
-			return nil, apierror.Internal("The request could not be prepared for the upstream: %v.", err)
-		}
-		attemptCtx, attemptSpan := startAttemptSpan(ctx, out)
-		sent := time.Now()
-		resp, err := c.provider.Send(attemptCtx, &providers.Call{
-			Model: c.model, Body: upstreamBody, Stream: req.Stream, Release: body.retain(),
-		})
-		out.UpstreamWait += time.Since(sent)
-		if err != nil {
-			failure, out.ErrorClass = attemptError(out.Provider, err)
-			out.Error = failure.Message
-			endSpan(attemptSpan, out)
-			if ctx.Err() != nil {
-				return nil, failure
+			candidates, aerr := g.scriptCandidates(targets)
+			if aerr != nil {
+				return nil, aerr
 			}
-			if !last {
-				countUpstreamError(out)
+			plan := &attemptPlan{candidates: candidates, attempts: len(candidates), retryOn: defaultRetryOn}
+			if declared { // the model's timeouts and retry rules still apply
+				plan.attempts = rt.attempts(len(candidates))
+				plan.retryOn, plan.timeout, plan.deadline, plan.firstToken = rt.retryOn, rt.timeout, rt.deadline, rt.firstToken
 			}
-			continue
+			return plan, nil
 		}
-		resp.Body = &timedBody{ReadCloser: resp.Body, wait: &out.UpstreamWait}
-		if resp.StatusCode < 300 {
-			out.ErrorClass, out.Error = "", ""
-			// The attempt's span ends with the answer: its relay is part of it.
-			resp.Body = &spanEnder{ReadCloser: resp.Body, span: attemptSpan, out: out}
-			return resp, nil
-		}
-		out.ErrorClass = "status_5xx"
-		if resp.StatusCode < 500 {
-			out.ErrorClass = "status_4xx"
-		}
-		failure = upstreamStatusError(out.Provider, resp)
-		out.Error = failure.Message
-		resp.Body.Close()
-		endSpan(attemptSpan, out)
-		if last || (resp.StatusCode != http.StatusTooManyRequests && resp.StatusCode < 500) {
-			return nil, failure
-		}
-		countUpstreamError(out)
 	}
-	return nil, failure
-}
-
-// countUpstreamError counts the failure of an attempt that another one
-// follows (the call's own outcome counts the last).
-func countUpstreamError(out *Outcome) {
-	metrics.UpstreamErrors.WithLabelValues(out.Provider, out.ErrorClass).Inc()
-	out.ErrorClass, out.Error = "", ""
-}
-
-// spanEnder ends an attempt's span when its answer's body is closed.
-type spanEnder struct {
-	io.ReadCloser
-	span trace.Span
-	out  *Outcome
-}
-
-func (s *spanEnder) Close() error {
-	err := s.ReadCloser.Close()
-	endSpan(s.span, s.out)
-	s.span = nil
-	return err
+	if !declared {
+		return nil, apierror.ModelNotFound(req.Model)
+	}
+	candidates := rt.plan(req.Model, rt.stickyKey(r, out.Consumer), req.Stream, time.Now())
+	return &attemptPlan{
+		candidates: candidates, attempts: rt.attempts(len(candidates)), retryOn: rt.retryOn,
+		timeout: rt.timeout, deadline: rt.deadline, firstToken: rt.firstToken,
+	}, nil
 }
 
 // upstreamChatBody is the client's body as the upstream gets it: the same
@@ -238,7 +175,7 @@ func upstreamChatBody(body []byte, req *openai.ChatRequest, model string, client
 // attemptError turns a failed attempt (no answer at all) into the client's
 // error and the failure's class: 504 when it ran out of time, else 502.
 func attemptError(provider string, err error) (*apierror.Error, string) {
-	if errors.Is(err, providers.ErrTimeout) {
+	if errors.Is(err, providers.ErrTimeout) || errors.Is(err, context.DeadlineExceeded) {
 		return apierror.UpstreamTimeout("The upstream provider %s did not answer in time.", provider), "timeout"
 	}
 	return apierror.Upstream("The upstream provider %s could not be reached: %v.", provider, errors.Unwrap(err)), "connect"
@@ -277,6 +214,7 @@ func write(w http.ResponseWriter, out *Outcome, b []byte) error {
 func (g *Gateway) finish(r *http.Request, out *Outcome) {
 	out.Duration = time.Since(out.Start)
 	out.Overhead = out.Duration - out.UpstreamWait - out.ClientWait
+	settleTarget(out)
 	record(out)
 	if g.observer != nil {
 		g.observer.Finished(r, out)

@@ -17,6 +17,8 @@ type Config struct {
 	Models    []ModelConfig
 	// MaxBody caps request bodies in bytes; 0 means DefaultMaxBody.
 	MaxBody int64
+	// Breakers sets every target's circuit breaker.
+	Breakers BreakerConfig
 	// Logger receives the gateway's logs; nil means none.
 	Logger *zap.Logger
 	// Hooks, when set, runs the site's scripts.
@@ -41,8 +43,22 @@ type ProviderConfig struct {
 // may hold `*` wildcards; a target model may hold {model}, replaced by the
 // name the client asked for.
 type ModelConfig struct {
-	Name    string
-	Targets []TargetConfig
+	Name      string
+	Strategy  string // weighted (default) | priority | least_busy | least_latency
+	Targets   []TargetConfig
+	Fallbacks []TargetConfig // tried in order after the targets
+	// Retries is the number of attempts after the first, walking the
+	// targets then the fallbacks and starting over; nil: each once.
+	Retries *int
+	// RetryOn lists the failures that hand over to the next attempt:
+	// connect, timeout, 429, 5xx, or a status. Default: all four words.
+	RetryOn           []string
+	Timeout           time.Duration // per attempt; 0: the provider's
+	Deadline          time.Duration // the whole call; 0: none
+	FirstTokenTimeout time.Duration // streams: until the first event; 0: none
+	// Sticky makes the weighted pick the same for the same key: "consumer",
+	// "client_ip", or a request header's name.
+	Sticky string
 }
 
 // TargetConfig is one `target PROVIDER/MODEL [weight N]`.

@@ -47,7 +47,7 @@ func New(cfg Config) (*Gateway, error) {
 		}
 		byName[pc.Name] = p
 	}
-	routes, err := newRouteTable(cfg.Models, byName)
+	routes, err := newRouteTable(cfg.Models, byName, cfg.Breakers.withDefaults())
 	if err != nil {
 		return nil, err
 	}

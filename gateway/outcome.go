@@ -42,6 +42,8 @@ type Outcome struct {
 	// ErrorClass classifies an upstream failure: connect, timeout,
 	// status_4xx, status_5xx, stream_broken or malformed.
 	ErrorClass string
+
+	stats *targetStats // the declared target that answered, if any
 }
 
 // Observer learns about calls as they go. Its methods run on the request's

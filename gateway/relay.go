@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -81,15 +80,8 @@ var (
 // chunk the gateway asked for on the client's behalf is read and dropped.
 // Headers go out with the first event: until then a failure is still an
 // ordinary error answer.
-func (g *Gateway) relayStream(w http.ResponseWriter, r *http.Request, resp *http.Response, out *Outcome, clientWantsUsage bool, sc *scriptCall) {
-	if ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); ct != "text/event-stream" {
-		out.ErrorClass = "malformed"
-		g.fail(w, out, apierror.Upstream("The upstream provider %s answered a stream request with Content-Type %q.", out.Provider, resp.Header.Get("Content-Type")))
-		return
-	}
-	rd := readerPool.Get().(*sse.Reader)
-	rd.Reset(resp.Body)
-	defer func() { rd.Reset(nil); readerPool.Put(rd) }()
+func (g *Gateway) relayStream(w http.ResponseWriter, r *http.Request, ans *answer, out *Outcome, clientWantsUsage bool, sc *scriptCall) {
+	rd := ans.rd
 	bufp := outBufPool.Get().(*[]byte)
 	defer outBufPool.Put(bufp)
 	buf := (*bufp)[:0]
@@ -97,8 +89,8 @@ func (g *Gateway) relayStream(w http.ResponseWriter, r *http.Request, resp *http
 
 	rc := http.NewResponseController(w)
 	started := false
-	for {
-		ev, err := rd.Next()
+	ev, err := ans.first, error(nil) // the attempt already read the first event
+	for ; ; ev, err = rd.Next() {
 		if err != nil {
 			if err == io.EOF {
 				break

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"testing"
+	"time"
 
 	"github.com/sluicegw/sluice/providers"
 	"github.com/sluicegw/sluice/providers/openai"
@@ -47,7 +48,7 @@ func TestResolvePrefersExactThenFirstWildcard(t *testing.T) {
 		{Name: "gpt-*", Targets: []TargetConfig{{Provider: "a", Model: "wild-{model}"}}},
 		{Name: "g*", Targets: []TargetConfig{{Provider: "b", Model: "{model}"}}},
 		{Name: "gpt-4o", Targets: []TargetConfig{{Provider: "b", Model: "exact"}}},
-	}, testProviders(t, "a", "b"))
+	}, testProviders(t, "a", "b"), BreakerConfig{}.withDefaults())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +61,7 @@ func TestResolvePrefersExactThenFirstWildcard(t *testing.T) {
 		if !ok {
 			t.Fatalf("%s not resolved", tc.req)
 		}
-		c := r.pick(tc.req)
+		c := r.plan(tc.req, "", false, time.Now())[0]
 		if c.provider.Name() != tc.provider || c.model != tc.model {
 			t.Errorf("%s -> %s/%s, want %s/%s", tc.req, c.provider.Name(), c.model, tc.provider, tc.model)
 		}
@@ -73,7 +74,7 @@ func TestResolvePrefersExactThenFirstWildcard(t *testing.T) {
 func TestPickFollowsWeights(t *testing.T) {
 	table, err := newRouteTable([]ModelConfig{{Name: "m", Targets: []TargetConfig{
 		{Provider: "a", Model: "x", Weight: 90}, {Provider: "b", Model: "y", Weight: 10},
-	}}}, testProviders(t, "a", "b"))
+	}}}, testProviders(t, "a", "b"), BreakerConfig{}.withDefaults())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +82,7 @@ func TestPickFollowsWeights(t *testing.T) {
 	counts := map[string]int{}
 	const n = 20000
 	for i := 0; i < n; i++ {
-		counts[r.pick("m").provider.Name()]++
+		counts[r.plan("m", "", false, time.Now())[0].provider.Name()]++
 	}
 	// 90% of 20000 = 18000; six standard deviations (±254) keep this from
 	// ever flaking while still catching a broken split.

@@ -51,6 +51,13 @@ var (
 	// UpstreamErrors counts failed upstream attempts by class: connect,
 	// timeout, status_4xx, status_5xx, stream_broken, malformed.
 	UpstreamErrors *prometheus.CounterVec
+	// Retries counts attempts made on a target the call had already tried.
+	Retries *prometheus.CounterVec
+	// Fallbacks counts attempts handed to another target after a failure.
+	Fallbacks *prometheus.CounterVec
+	// CircuitState is each declared target's circuit: 0 closed, 1
+	// half-open, 2 open.
+	CircuitState *prometheus.GaugeVec
 	// ScriptDuration times hook calls by script, engine and hook.
 	ScriptDuration *prometheus.HistogramVec
 	// ScriptErrors counts failed hook calls by script, hook and kind
@@ -96,6 +103,18 @@ func build() {
 		Namespace: namespace, Name: "upstream_errors_total",
 		Help: "Failed upstream attempts, by provider and class (connect, timeout, status_4xx, status_5xx, stream_broken, malformed).",
 	}, []string{"provider", "class"})
+	Retries = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: namespace, Name: "retries_total",
+		Help: "Attempts made again on a target the call had already tried, by declared model and provider.",
+	}, []string{"model", "provider"})
+	Fallbacks = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: namespace, Name: "fallbacks_total",
+		Help: "Attempts handed to another target after a failure, by declared model and the provider taking over.",
+	}, []string{"model", "provider"})
+	CircuitState = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Namespace: namespace, Name: "circuit_state",
+		Help: "Circuit breaker of each declared target: 0 closed, 1 half-open, 2 open.",
+	}, []string{"model", "provider", "upstream_model"})
 	ScriptDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Namespace: namespace, Name: "script_duration_seconds",
 		Help:    "Time spent in script hooks, by script, engine and hook.",
@@ -110,7 +129,7 @@ func build() {
 func collectors() []prometheus.Collector {
 	once.Do(build)
 	return []prometheus.Collector{Requests, Tokens, TimeToFirstToken, RequestDuration, TimePerOutputToken, Overhead, InFlight, UpstreamErrors,
-		ScriptDuration, ScriptErrors, scriptReloads}
+		Retries, Fallbacks, CircuitState, ScriptDuration, ScriptErrors, scriptReloads}
 }
 
 // Init creates the collectors if this process has not yet. Everything that

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Call is one attempt of a request to an upstream.
@@ -23,6 +24,9 @@ type Call struct {
 	Body []byte
 	// Stream is true when the answer is a server-sent event stream.
 	Stream bool
+	// Timeout, when positive, replaces the provider's own per-attempt
+	// timeout (a model's `timeout`).
+	Timeout time.Duration
 	// Release, when set, is called exactly once when the provider will never
 	// read Body again, so the caller may reuse its memory. An HTTP transport
 	// can still be sending a body after the response has arrived, so this is

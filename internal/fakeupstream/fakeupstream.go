@@ -11,6 +11,7 @@
 //	slow           waits 3s before answering like fixture
 //	cut            streams two events, then resets the connection
 //	hang           sends headers and one event, then waits for the client to go
+//	stall          sends headers, then nothing: waits for the client to go
 //	garbage        200 with a body that is not JSON (or, streamed, not JSON events)
 //
 // Every request is recorded, with whether its context ended before the
@@ -166,6 +167,14 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	case req.Model == "hang":
 		w.Header().Set("Content-Type", "text/event-stream")
 		_, _ = fmt.Fprintf(w, "data: %s\n\n", StreamEvents()[0])
+		flusher.Flush()
+		select {
+		case <-r.Context().Done():
+		case <-time.After(30 * time.Second):
+		}
+	case req.Model == "stall":
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.WriteHeader(http.StatusOK)
 		flusher.Flush()
 		select {
 		case <-r.Context().Done():

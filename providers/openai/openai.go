@@ -36,7 +36,7 @@ type Config struct {
 type Provider struct {
 	name    string
 	chatURL string
-	keys    []string
+	keys    []*apiKey
 	next    atomic.Uint64
 	headers http.Header
 	timeout time.Duration
@@ -71,7 +71,7 @@ func New(cfg Config) (*Provider, error) {
 	p := &Provider{
 		name:    cfg.Name,
 		chatURL: base + "/chat/completions",
-		keys:    cfg.APIKeys,
+		keys:    newKeys(cfg.APIKeys),
 		headers: cfg.Headers,
 		timeout: cfg.Timeout,
 	}
@@ -96,7 +96,11 @@ func (p *Provider) Name() string { return p.name }
 // stream, once its headers have arrived, runs as long as the upstream sends.
 func (p *Provider) Send(ctx context.Context, call *providers.Call) (*http.Response, error) {
 	ctx, cancel := context.WithCancelCause(ctx)
-	timer := time.AfterFunc(p.timeout, func() { cancel(providers.ErrTimeout) })
+	timeout := p.timeout
+	if call.Timeout > 0 {
+		timeout = call.Timeout
+	}
+	timer := time.AfterFunc(timeout, func() { cancel(providers.ErrTimeout) })
 	body := providers.NewBody(call)
 	first := body.Reader()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.chatURL, first)
@@ -119,9 +123,9 @@ func (p *Provider) Send(ctx context.Context, call *providers.Call) (*http.Respon
 	} else {
 		h.Set("Accept", "application/json")
 	}
-	if len(p.keys) > 0 {
-		key := p.keys[(p.next.Add(1)-1)%uint64(len(p.keys))]
-		h.Set("Authorization", "Bearer "+key)
+	key := p.pickKey(time.Now())
+	if key != nil {
+		h.Set("Authorization", "Bearer "+key.value)
 	}
 	resp, err := p.client.Do(req)
 	if err != nil {
@@ -130,9 +134,12 @@ func (p *Provider) Send(ctx context.Context, call *providers.Call) (*http.Respon
 		cause := context.Cause(ctx)
 		cancel(nil)
 		if cause == providers.ErrTimeout {
-			return nil, fmt.Errorf("provider %s: no answer within %s: %w", p.name, p.timeout, providers.ErrTimeout)
+			return nil, fmt.Errorf("provider %s: no answer within %s: %w", p.name, timeout, providers.ErrTimeout)
 		}
 		return nil, fmt.Errorf("provider %s: %w", p.name, unwrapURLError(err))
+	}
+	if key != nil {
+		key.judge(resp)
 	}
 	if call.Stream {
 		timer.Stop()

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -92,5 +93,41 @@ func TestNewRejectsBadBaseURL(t *testing.T) {
 		if _, err := New(Config{Name: "x", BaseURL: u}); err == nil {
 			t.Errorf("base_url %q accepted", u)
 		}
+	}
+}
+
+func TestKeysCoolDownAfter429And401(t *testing.T) {
+	var seen []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		key := r.Header.Get("Authorization")
+		seen = append(seen, key)
+		switch key {
+		case "Bearer limited":
+			w.Header().Set("Retry-After", "120")
+			w.WriteHeader(http.StatusTooManyRequests)
+		case "Bearer revoked":
+			w.WriteHeader(http.StatusUnauthorized)
+		}
+	}))
+	defer srv.Close()
+	p, _ := New(Config{Name: "up", BaseURL: srv.URL, APIKeys: []string{"limited", "revoked", "good"}})
+	for i := 0; i < 6; i++ {
+		resp, err := p.Send(context.Background(), &providers.Call{Body: []byte(`{}`)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	want := []string{"Bearer limited", "Bearer revoked", "Bearer good", "Bearer good", "Bearer good", "Bearer good"}
+	if strings.Join(seen, ",") != strings.Join(want, ",") {
+		t.Errorf("keys used %q, want %q", seen, want)
+	}
+	if until := time.Until(time.Unix(0, p.keys[0].coolUntil.Load())); until < 100*time.Second || until > 121*time.Second {
+		t.Errorf("the 429 key cools for %v, want Retry-After's 120s", until)
+	}
+	// With every key cooling, the one that frees first is used.
+	p.keys[2].coolUntil.Store(time.Now().Add(time.Hour).UnixNano())
+	if k := p.pickKey(time.Now()); k.value != "limited" {
+		t.Errorf("all cooling: picked %q, want the soonest free (limited)", k.value)
 	}
 }
