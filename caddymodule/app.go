@@ -10,6 +10,7 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
+	"github.com/sluicegw/sluice/pricing"
 	"go.uber.org/zap"
 )
 
@@ -19,10 +20,14 @@ func init() {
 }
 
 // App is the `ai_gateway` app: what every ai_gateway handler of a config
-// shares. It is where the shared store and the price table will live; in
-// this version it holds nothing yet, and its global option block accepts no
-// words (see docs/caddyfile.md).
+// shares. It holds the price table (and will hold the shared store).
 type App struct {
+	// Prices is a JSON file of model prices laid over the built-in table:
+	// {"model": {"input": 2.5, "output": 10, "cached_input": 1.25}}, in US
+	// dollars per million tokens. Relative to Caddy's working directory.
+	Prices string `json:"prices,omitempty"`
+
+	prices *pricing.Table
 	logger *zap.Logger
 }
 
@@ -35,6 +40,15 @@ func (App) CaddyModule() caddy.ModuleInfo {
 // starts apps in random order), so everything they need is done here.
 func (a *App) Provision(ctx caddy.Context) error {
 	a.logger = ctx.Logger()
+	a.prices = pricing.Builtin()
+	if a.Prices != "" {
+		table, err := a.prices.WithFile(a.Prices)
+		if err != nil {
+			return err
+		}
+		a.prices = table
+	}
+	a.logger.Debug("price table loaded", zap.String("source", a.prices.Source))
 	return nil
 }
 
@@ -47,11 +61,10 @@ func (a *App) Stop() error { return nil }
 // parseGlobalOption sets up the app from the global option block:
 //
 //	{
-//		ai_gateway
+//		ai_gateway {
+//			prices <file.json>
+//		}
 //	}
-//
-// The block takes no words yet; it exists so that a config can name the app
-// and so that later words (store, prices) have their place.
 func parseGlobalOption(d *caddyfile.Dispenser, existing any) (any, error) {
 	app := new(App)
 	d.Next() // the option name
@@ -62,7 +75,17 @@ func parseGlobalOption(d *caddyfile.Dispenser, existing any) (any, error) {
 		return nil, d.ArgErr()
 	}
 	for nesting := d.Nesting(); d.NextBlock(nesting); {
-		return nil, d.Errf("unknown ai_gateway global option %q", d.Val())
+		switch d.Val() {
+		case "prices":
+			if app.Prices != "" {
+				return nil, d.Err("prices is already set")
+			}
+			if !d.Args(&app.Prices) || d.NextArg() {
+				return nil, d.ArgErr()
+			}
+		default:
+			return nil, d.Errf("unknown ai_gateway global option %q", d.Val())
+		}
 	}
 	return httpcaddyfile.App{Name: "ai_gateway", Value: caddyconfig.JSON(app, nil)}, nil
 }

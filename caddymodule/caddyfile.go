@@ -39,7 +39,7 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //		model <name> {                 # <name> may hold * wildcards
 //			target <provider>/<model> [weight <n>]   # may repeat; <model> may hold {model}
 //			fallback <provider>/<model>              # may repeat; tried after the targets
-//			strategy weighted|priority|least_busy|least_latency
+//			strategy weighted|priority|least_busy|least_latency|least_cost
 //			retries <n>
 //			retry_on connect|timeout|429|5xx|<status> ...
 //			timeout <duration>                       # per attempt
@@ -338,12 +338,10 @@ func parseModel(d *caddyfile.Dispenser) (ModelConfig, error) {
 		case "strategy":
 			if arg, err = one(); err == nil {
 				switch arg {
-				case "weighted", "priority", "least_busy", "least_latency":
+				case "weighted", "priority", "least_busy", "least_latency", "least_cost":
 					m.Strategy = arg
-				case "least_cost":
-					err = d.Errf("model %s: strategy least_cost needs the price table, which this version does not have yet", m.Name)
 				default:
-					err = d.Errf("model %s: unknown strategy %q (known: weighted, priority, least_busy, least_latency)", m.Name, arg)
+					err = d.Errf("model %s: unknown strategy %q (known: weighted, priority, least_busy, least_latency, least_cost)", m.Name, arg)
 				}
 			}
 		case "retries":

@@ -186,14 +186,15 @@ func (Handler) CaddyModule() caddy.ModuleInfo {
 // config (or reload), and the message says which word is wrong.
 func (h *Handler) Provision(ctx caddy.Context) error {
 	h.logger = ctx.Logger()
-	if _, err := ctx.App("ai_gateway"); err != nil {
+	appVal, err := ctx.App("ai_gateway")
+	if err != nil {
 		return fmt.Errorf("loading the ai_gateway app: %w", err)
 	}
 	if err := metrics.Register(ctx.GetMetricsRegistry()); err != nil {
 		return fmt.Errorf("registering ai_gateway metrics: %w", err)
 	}
 	repl := caddy.NewReplacer()
-	cfg := gateway.Config{MaxBody: h.MaxBody, Logger: h.logger, Observer: placeholders{}}
+	cfg := gateway.Config{MaxBody: h.MaxBody, Logger: h.logger, Observer: placeholders{}, Prices: appVal.(*App).prices}
 	for _, p := range h.Providers {
 		pc := gateway.ProviderConfig{
 			Name:    p.Name,

@@ -22,6 +22,7 @@ import (
 //	{http.ai_gateway.input_tokens}   usage, once the answer is complete
 //	{http.ai_gateway.output_tokens}
 //	{http.ai_gateway.cached_tokens}
+//	{http.ai_gateway.cost_usd}       at the price table's prices; "" when unknown
 //	{http.ai_gateway.ttft_ms}        time to the answer's first byte
 //	{http.ai_gateway.overhead_ms}    the gateway's own time
 //
@@ -47,11 +48,16 @@ func (placeholders) Routed(r *http.Request, o *gateway.Outcome) {
 func (p placeholders) Finished(r *http.Request, o *gateway.Outcome) {
 	ttft := strconv.FormatFloat(o.TimeToFirstByte.Seconds()*1000, 'f', 3, 64)
 	overhead := strconv.FormatFloat(o.Overhead.Seconds()*1000, 'f', 3, 64)
+	cost := ""
+	if o.CostKnown {
+		cost = strconv.FormatFloat(o.CostUSD, 'f', -1, 64)
+	}
 	if repl, ok := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer); ok {
 		p.Routed(r, o)
 		repl.Set("http.ai_gateway.input_tokens", strconv.Itoa(o.Usage.InputTokens))
 		repl.Set("http.ai_gateway.output_tokens", strconv.Itoa(o.Usage.OutputTokens))
 		repl.Set("http.ai_gateway.cached_tokens", strconv.Itoa(o.Usage.CachedTokens))
+		repl.Set("http.ai_gateway.cost_usd", cost)
 		repl.Set("http.ai_gateway.ttft_ms", ttft)
 		repl.Set("http.ai_gateway.overhead_ms", overhead)
 	}
@@ -66,6 +72,7 @@ func (p placeholders) Finished(r *http.Request, o *gateway.Outcome) {
 			zap.Int("gen_ai.usage.input_tokens", o.Usage.InputTokens),
 			zap.Int("gen_ai.usage.output_tokens", o.Usage.OutputTokens),
 			zap.Int("cached_tokens", o.Usage.CachedTokens),
+			zap.String("cost_usd", cost),
 			zap.String("ttft_ms", ttft),
 			zap.String("overhead_ms", overhead),
 			zap.String("error", o.Error),

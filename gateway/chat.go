@@ -12,6 +12,7 @@ import (
 	"github.com/sluicegw/sluice/apierror"
 	"github.com/sluicegw/sluice/apischema/openai"
 	"github.com/sluicegw/sluice/metrics"
+	"github.com/sluicegw/sluice/pricing"
 	"github.com/sluicegw/sluice/providers"
 	"github.com/sluicegw/sluice/scripting"
 	"github.com/tidwall/sjson"
@@ -74,7 +75,7 @@ func (g *Gateway) serveChat(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
-	plan, aerr := g.route(r, req, sc, &out)
+	plan, aerr := g.route(r, req, len(body.bytes()), sc, &out)
 	if aerr != nil {
 		out.Route = metrics.UnknownModel
 		g.fail(w, &out, aerr)
@@ -118,7 +119,7 @@ const routeByScript = "_script"
 // route decides where a call may go: the targets a route hook named, in
 // order, or else the model's declared targets ordered by its strategy,
 // then its fallbacks.
-func (g *Gateway) route(r *http.Request, req *openai.ChatRequest, sc *scriptCall, out *Outcome) (*attemptPlan, *apierror.Error) {
+func (g *Gateway) route(r *http.Request, req *openai.ChatRequest, bodyLen int, sc *scriptCall, out *Outcome) (*attemptPlan, *apierror.Error) {
 	rt, declared := g.routes.resolve(req.Model)
 	if declared {
 		out.Route = rt.name
@@ -146,7 +147,11 @@ func (g *Gateway) route(r *http.Request, req *openai.ChatRequest, sc *scriptCall
 	if !declared {
 		return nil, apierror.ModelNotFound(req.Model)
 	}
-	candidates := rt.plan(req.Model, rt.stickyKey(r, out.Consumer), req.Stream, time.Now())
+	var estimate pricing.Usage
+	if rt.strategy == StrategyLeastCost {
+		estimate = estimateUsage(req, bodyLen)
+	}
+	candidates := rt.plan(req.Model, rt.stickyKey(r, out.Consumer), req.Stream, estimate, time.Now())
 	return &attemptPlan{
 		candidates: candidates, attempts: rt.attempts(len(candidates)), retryOn: rt.retryOn,
 		timeout: rt.timeout, deadline: rt.deadline, firstToken: rt.firstToken,
@@ -214,6 +219,7 @@ func write(w http.ResponseWriter, out *Outcome, b []byte) error {
 func (g *Gateway) finish(r *http.Request, out *Outcome) {
 	out.Duration = time.Since(out.Start)
 	out.Overhead = out.Duration - out.UpstreamWait - out.ClientWait
+	g.price(out)
 	settleTarget(out)
 	record(out)
 	if g.observer != nil {
@@ -248,6 +254,34 @@ func (b *timedBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
 	*b.wait += time.Since(started)
 	return n, err
+}
+
+// defaultOutputEstimate is the output a call is expected to produce when it
+// sets no max_tokens, for least_cost.
+const defaultOutputEstimate = 512
+
+// estimateUsage guesses a call's usage before it is made: about four bytes of
+// request per input token, and max_tokens (or defaultOutputEstimate) out.
+func estimateUsage(req *openai.ChatRequest, bodyLen int) pricing.Usage {
+	out := defaultOutputEstimate
+	if req.MaxCompletionTokens != nil {
+		out = *req.MaxCompletionTokens
+	} else if req.MaxTokens != nil {
+		out = *req.MaxTokens
+	}
+	return pricing.Usage{InputTokens: bodyLen / 4, OutputTokens: out}
+}
+
+// price sets the call's cost from its usage and the upstream model's price.
+func (g *Gateway) price(out *Outcome) {
+	if !out.UsageKnown {
+		return
+	}
+	if p, ok := g.prices.Lookup(out.UpstreamModel); ok {
+		out.CostUSD, out.CostKnown = p.Cost(pricing.Usage{
+			InputTokens: out.Usage.InputTokens, OutputTokens: out.Usage.OutputTokens, CachedTokens: out.Usage.CachedTokens,
+		}), true
+	}
 }
 
 // describeStatus names an HTTP status for messages: "503 Service Unavailable".

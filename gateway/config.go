@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/sluicegw/sluice/pricing"
 	"github.com/sluicegw/sluice/providers/mock"
 	"go.uber.org/zap"
 )
@@ -17,6 +18,9 @@ type Config struct {
 	Models    []ModelConfig
 	// MaxBody caps request bodies in bytes; 0 means DefaultMaxBody.
 	MaxBody int64
+	// Prices prices calls (cost metrics, least_cost); nil means the
+	// built-in table.
+	Prices *pricing.Table
 	// Breakers sets every target's circuit breaker.
 	Breakers BreakerConfig
 	// Logger receives the gateway's logs; nil means none.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/sluicegw/sluice/apierror"
 	"github.com/sluicegw/sluice/metrics"
+	"github.com/sluicegw/sluice/pricing"
 	"github.com/sluicegw/sluice/providers"
 	"github.com/sluicegw/sluice/providers/mock"
 	"github.com/sluicegw/sluice/providers/openai"
@@ -25,6 +26,7 @@ type Gateway struct {
 	routes    *routeTable
 	providers map[string]providers.Provider
 	hooks     Hooks
+	prices    *pricing.Table
 	maxBody   int64
 	log       *zap.Logger
 	observer  Observer
@@ -47,7 +49,11 @@ func New(cfg Config) (*Gateway, error) {
 		}
 		byName[pc.Name] = p
 	}
-	routes, err := newRouteTable(cfg.Models, byName, cfg.Breakers.withDefaults())
+	prices := cfg.Prices
+	if prices == nil {
+		prices = pricing.Builtin()
+	}
+	routes, err := newRouteTable(cfg.Models, byName, cfg.Breakers.withDefaults(), prices)
 	if err != nil {
 		return nil, err
 	}
@@ -55,6 +61,7 @@ func New(cfg Config) (*Gateway, error) {
 		routes:    routes,
 		providers: byName,
 		hooks:     cfg.Hooks,
+		prices:    prices,
 		maxBody:   cfg.MaxBody,
 		log:       cfg.Logger,
 		observer:  cfg.Observer,

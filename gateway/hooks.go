@@ -100,14 +100,16 @@ type scriptCall struct {
 
 // runOnResponse runs on_response over a whole chat completion and puts a
 // changed content back into the body.
-func runOnResponse(ctx context.Context, sc *scriptCall, body []byte, out *Outcome) ([]byte, *apierror.Error) {
+func (g *Gateway) runOnResponse(ctx context.Context, sc *scriptCall, body []byte, out *Outcome) ([]byte, *apierror.Error) {
 	content := gjson.GetBytes(body, "choices.0.message.content")
+	g.price(out)
 	res := scripting.Response{
 		Content:  content.Str,
 		Model:    gjson.GetBytes(body, "model").Str,
 		Provider: out.Provider,
 		Status:   http.StatusOK,
 		Usage:    scripting.Usage{InputTokens: out.Usage.InputTokens, OutputTokens: out.Usage.OutputTokens},
+		CostUSD:  out.CostUSD,
 	}
 	if err := sc.run.OnResponse(ctx, &sc.view.req, &res); err != nil {
 		return nil, hookError(err)

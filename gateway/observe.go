@@ -32,6 +32,9 @@ func record(out *Outcome) {
 		metrics.Tokens.WithLabelValues(model, provider, consumer, "output").Add(float64(out.Usage.OutputTokens))
 		metrics.Tokens.WithLabelValues(model, provider, consumer, "cached").Add(float64(out.Usage.CachedTokens))
 	}
+	if out.CostKnown {
+		metrics.Cost.WithLabelValues(model, provider, consumer).Add(out.CostUSD)
+	}
 	if out.ErrorClass != "" {
 		metrics.UpstreamErrors.WithLabelValues(provider, out.ErrorClass).Inc()
 	}
@@ -114,6 +117,9 @@ func endSpan(span trace.Span, out *Outcome) {
 			attribute.Int("gen_ai.usage.input_tokens", out.Usage.InputTokens),
 			attribute.Int("gen_ai.usage.output_tokens", out.Usage.OutputTokens),
 		)
+	}
+	if out.CostKnown {
+		span.SetAttributes(attribute.Float64("sluice.cost_usd", out.CostUSD))
 	}
 	if out.TimeToFirstByte > 0 {
 		span.SetAttributes(attribute.String("sluice.time_to_first_token_ms", strconv.FormatInt(out.TimeToFirstByte.Milliseconds(), 10)))

@@ -22,7 +22,11 @@ type Outcome struct {
 	// UsageKnown is true when the upstream reported usage.
 	UsageKnown bool
 	Usage      Usage
-	Start      time.Time
+	// CostUSD is the call's cost at the price table's prices; CostKnown is
+	// false when the usage or the upstream model's price is unknown.
+	CostUSD   float64
+	CostKnown bool
+	Start     time.Time
 	// TimeToFirstByte is the time until the first byte of the answer was
 	// sent to the client (for streams: the first event).
 	TimeToFirstByte time.Duration

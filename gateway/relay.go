@@ -51,7 +51,7 @@ func (g *Gateway) relayWhole(w http.ResponseWriter, r *http.Request, resp *http.
 	}
 	if sc != nil && sc.onResponse {
 		var e *apierror.Error
-		if body, e = runOnResponse(r.Context(), sc, body, out); e != nil {
+		if body, e = g.runOnResponse(r.Context(), sc, body, out); e != nil {
 			g.fail(w, out, e)
 			return
 		}

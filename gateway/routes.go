@@ -1,8 +1,10 @@
 package gateway
 
 import (
+	"cmp"
 	"fmt"
 	"hash/fnv"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"slices"
@@ -11,6 +13,7 @@ import (
 	"time"
 
 	"github.com/sluicegw/sluice/metrics"
+	"github.com/sluicegw/sluice/pricing"
 	"github.com/sluicegw/sluice/providers"
 )
 
@@ -20,6 +23,7 @@ const (
 	StrategyPriority     = "priority"      // in the order declared
 	StrategyLeastBusy    = "least_busy"    // fewest calls in flight first
 	StrategyLeastLatency = "least_latency" // lowest recent time to first token (streams) or total time first
+	StrategyLeastCost    = "least_cost"    // lowest estimated cost of the call at the price table's prices first
 )
 
 // route is a resolved public model: where its calls may go and how.
@@ -36,6 +40,7 @@ type route struct {
 	deadline    time.Duration // whole call; 0: none
 	firstToken  time.Duration // streams: until the first event; 0: none
 	sticky      string        // "", "consumer", "client_ip", or a header name
+	prices      *pricing.Table
 }
 
 type target struct {
@@ -115,12 +120,11 @@ type routeTable struct {
 	listed    []*route // exact names, in declaration order, for GET /v1/models
 }
 
-func newRouteTable(models []ModelConfig, byName map[string]providers.Provider, breakers BreakerConfig) (*routeTable, error) {
-	metrics.Init() // targets publish their circuit state
+func newRouteTable(models []ModelConfig, byName map[string]providers.Provider, breakers BreakerConfig, prices *pricing.Table) (*routeTable, error) {
 	t := &routeTable{exact: make(map[string]*route, len(models))}
 	seen := make(map[string]bool, len(models))
 	for _, m := range models {
-		r, err := newRoute(m, byName, breakers)
+		r, err := newRoute(m, byName, breakers, prices)
 		if err != nil {
 			return nil, err
 		}
@@ -138,7 +142,8 @@ func newRouteTable(models []ModelConfig, byName map[string]providers.Provider, b
 	return t, nil
 }
 
-func newRoute(m ModelConfig, byName map[string]providers.Provider, breakers BreakerConfig) (*route, error) {
+func newRoute(m ModelConfig, byName map[string]providers.Provider, breakers BreakerConfig, prices *pricing.Table) (*route, error) {
+	metrics.Init() // targets publish their circuit state
 	if m.Name == "" {
 		return nil, fmt.Errorf("a model has no name")
 	}
@@ -147,16 +152,14 @@ func newRoute(m ModelConfig, byName map[string]providers.Provider, breakers Brea
 	}
 	r := &route{
 		name: m.Name, wildcard: strings.Contains(m.Name, "*"), strategy: m.Strategy, retries: -1,
-		timeout: m.Timeout, deadline: m.Deadline, firstToken: m.FirstTokenTimeout, sticky: m.Sticky,
+		timeout: m.Timeout, deadline: m.Deadline, firstToken: m.FirstTokenTimeout, sticky: m.Sticky, prices: prices,
 	}
 	switch r.strategy {
 	case "":
 		r.strategy = StrategyWeighted
-	case StrategyWeighted, StrategyPriority, StrategyLeastBusy, StrategyLeastLatency:
-	case "least_cost":
-		return nil, fmt.Errorf("model %s: strategy least_cost needs the price table, which this version does not have yet", m.Name)
+	case StrategyWeighted, StrategyPriority, StrategyLeastBusy, StrategyLeastLatency, StrategyLeastCost:
 	default:
-		return nil, fmt.Errorf("model %s: unknown strategy %q (known: weighted, priority, least_busy, least_latency)", m.Name, r.strategy)
+		return nil, fmt.Errorf("model %s: unknown strategy %q (known: weighted, priority, least_busy, least_latency, least_cost)", m.Name, r.strategy)
 	}
 	if m.Retries != nil {
 		if *m.Retries < 0 {
@@ -224,8 +227,9 @@ func (t *routeTable) resolve(model string) (*route, bool) {
 // plan orders the route's targets for one call by its strategy, then its
 // fallbacks in the order declared, leaving out targets whose circuit is
 // open (unless every one is: then all are tried, in order). stickyKey, when
-// not empty, makes the weighted pick the same for the same key.
-func (r *route) plan(requested, stickyKey string, stream bool, now time.Time) []candidate {
+// not empty, makes the weighted pick the same for the same key; estimate is
+// the call's expected usage, for least_cost.
+func (r *route) plan(requested, stickyKey string, stream bool, estimate pricing.Usage, now time.Time) []candidate {
 	ordered := make([]*target, 0, len(r.targets)+len(r.fallbacks))
 	ordered = append(ordered, r.targets...)
 	switch r.strategy {
@@ -248,15 +252,17 @@ func (r *route) plan(requested, stickyKey string, stream bool, now time.Time) []
 		})
 	case StrategyLeastLatency:
 		slices.SortStableFunc(ordered, func(a, b *target) int {
-			x, y := a.stats.latency(stream), b.stats.latency(stream)
-			switch {
-			case x < y:
-				return -1
-			case x > y:
-				return 1
-			}
-			return 0
+			return cmp.Compare(a.stats.latency(stream), b.stats.latency(stream))
 		})
+	case StrategyLeastCost:
+		// A target the price table does not know goes last.
+		cost := func(t *target) float64 {
+			if p, ok := r.prices.Lookup(r.candidate(t, requested).model); ok {
+				return p.Cost(estimate)
+			}
+			return math.Inf(1)
+		}
+		slices.SortStableFunc(ordered, func(a, b *target) int { return cmp.Compare(cost(a), cost(b)) })
 	}
 	ordered = append(ordered, r.fallbacks...)
 

@@ -2,6 +2,8 @@ package gateway
 
 import (
 	"testing"
+
+	"github.com/sluicegw/sluice/pricing"
 	"time"
 
 	"github.com/sluicegw/sluice/providers"
@@ -48,7 +50,7 @@ func TestResolvePrefersExactThenFirstWildcard(t *testing.T) {
 		{Name: "gpt-*", Targets: []TargetConfig{{Provider: "a", Model: "wild-{model}"}}},
 		{Name: "g*", Targets: []TargetConfig{{Provider: "b", Model: "{model}"}}},
 		{Name: "gpt-4o", Targets: []TargetConfig{{Provider: "b", Model: "exact"}}},
-	}, testProviders(t, "a", "b"), BreakerConfig{}.withDefaults())
+	}, testProviders(t, "a", "b"), BreakerConfig{}.withDefaults(), pricing.Builtin())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +63,7 @@ func TestResolvePrefersExactThenFirstWildcard(t *testing.T) {
 		if !ok {
 			t.Fatalf("%s not resolved", tc.req)
 		}
-		c := r.plan(tc.req, "", false, time.Now())[0]
+		c := r.plan(tc.req, "", false, pricing.Usage{}, time.Now())[0]
 		if c.provider.Name() != tc.provider || c.model != tc.model {
 			t.Errorf("%s -> %s/%s, want %s/%s", tc.req, c.provider.Name(), c.model, tc.provider, tc.model)
 		}
@@ -74,7 +76,7 @@ func TestResolvePrefersExactThenFirstWildcard(t *testing.T) {
 func TestPickFollowsWeights(t *testing.T) {
 	table, err := newRouteTable([]ModelConfig{{Name: "m", Targets: []TargetConfig{
 		{Provider: "a", Model: "x", Weight: 90}, {Provider: "b", Model: "y", Weight: 10},
-	}}}, testProviders(t, "a", "b"), BreakerConfig{}.withDefaults())
+	}}}, testProviders(t, "a", "b"), BreakerConfig{}.withDefaults(), pricing.Builtin())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +84,7 @@ func TestPickFollowsWeights(t *testing.T) {
 	counts := map[string]int{}
 	const n = 20000
 	for i := 0; i < n; i++ {
-		counts[r.plan("m", "", false, time.Now())[0].provider.Name()]++
+		counts[r.plan("m", "", false, pricing.Usage{}, time.Now())[0].provider.Name()]++
 	}
 	// 90% of 20000 = 18000; six standard deviations (±254) keep this from
 	// ever flaking while still catching a broken split.

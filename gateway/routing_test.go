@@ -11,6 +11,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/sluicegw/sluice/metrics"
+	"github.com/sluicegw/sluice/pricing"
 	"github.com/sluicegw/sluice/providers/mock"
 )
 
@@ -149,7 +150,7 @@ func TestCircuitBreakerOpensProbesAndCloses(t *testing.T) {
 
 func routeFor(t *testing.T, m ModelConfig) *route {
 	t.Helper()
-	r, err := newRoute(m, testProviders(t, "a", "b", "c"), BreakerConfig{}.withDefaults())
+	r, err := newRoute(m, testProviders(t, "a", "b", "c"), BreakerConfig{}.withDefaults(), pricing.Builtin())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +164,7 @@ func TestWeightedSplitAndSticky(t *testing.T) {
 	counts := map[string]int{}
 	now := time.Now()
 	for i := 0; i < 10000; i++ {
-		plan := r.plan("m", "", false, now)
+		plan := r.plan("m", "", false, pricing.Usage{}, now)
 		counts[plan[0].provider.Name()]++
 		if len(plan) != 3 {
 			t.Fatalf("plan %d long", len(plan))
@@ -178,9 +179,9 @@ func TestWeightedSplitAndSticky(t *testing.T) {
 	sticky := map[string]int{}
 	for k := 0; k < 2000; k++ {
 		key := "user-" + string(rune('a'+k%26)) + string(rune('a'+k/26%26)) + string(rune('a'+k/676))
-		first := r.plan("m", key, false, now)[0].provider.Name()
+		first := r.plan("m", key, false, pricing.Usage{}, now)[0].provider.Name()
 		for i := 0; i < 3; i++ {
-			if again := r.plan("m", key, false, now)[0].provider.Name(); again != first {
+			if again := r.plan("m", key, false, pricing.Usage{}, now)[0].provider.Name(); again != first {
 				t.Fatalf("key %s moved from %s to %s", key, first, again)
 			}
 		}
@@ -235,8 +236,38 @@ func BenchmarkPlan(b *testing.B) {
 			b.ReportAllocs()
 			now := time.Now()
 			for b.Loop() {
-				_ = r.plan("m", "", false, now)
+				_ = r.plan("m", "", false, pricing.Usage{}, now)
 			}
 		})
+	}
+}
+
+func TestLeastCostOrdersByEstimatedCost(t *testing.T) {
+	r := routeFor(t, ModelConfig{Name: "m", Strategy: StrategyLeastCost, Targets: []TargetConfig{
+		{Provider: "a", Model: "gpt-4o"}, {Provider: "b", Model: "llama-local"}, {Provider: "c", Model: "gpt-4o-mini-2024-07-18"},
+	}})
+	plan := r.plan("m", "", false, pricing.Usage{InputTokens: 1000, OutputTokens: 500}, time.Now())
+	var order []string
+	for _, c := range plan {
+		order = append(order, c.model)
+	}
+	if strings.Join(order, ",") != "gpt-4o-mini-2024-07-18,gpt-4o,llama-local" {
+		t.Errorf("least_cost order %v", order)
+	}
+}
+
+func TestCostOfACall(t *testing.T) {
+	h := newHarness(t, func(c *Config) {
+		c.Prices = pricing.NewTable(map[string]pricing.Price{"fixture": {Input: 2.5, Output: 10, CachedInput: 1.25}}, "test")
+	})
+	cost := metrics.Cost.WithLabelValues("gpt-4o", "up", "anonymous")
+	before := testutil.ToFloat64(cost)
+	h.post(t, `{"model":"gpt-4o",`+hi+`}`)
+	want := (93*2.5 + 1024*1.25 + 46*10) / 1e6
+	if o := h.lastOutcome(t); !o.CostKnown || o.CostUSD < want-1e-12 || o.CostUSD > want+1e-12 {
+		t.Errorf("cost %v (known %v), want %v", o.CostUSD, o.CostKnown, want)
+	}
+	if got := testutil.ToFloat64(cost) - before; got < want-1e-12 || got > want+1e-12 {
+		t.Errorf("cost metric grew by %v, want %v", got, want)
 	}
 }

@@ -34,6 +34,9 @@ var (
 	// Tokens counts tokens by direction: input, output, and cached (the part
 	// of input the provider served from its cache).
 	Tokens *prometheus.CounterVec
+	// Cost adds up what calls cost, in US dollars, at the price table's
+	// prices (calls whose model the table does not know add nothing).
+	Cost *prometheus.CounterVec
 	// TimeToFirstToken is the time from the request's arrival to the first
 	// byte of the answer sent to the client (for streams, the first event).
 	TimeToFirstToken *prometheus.HistogramVec
@@ -75,6 +78,10 @@ func build() {
 		Namespace: namespace, Name: "tokens_total",
 		Help: "Tokens used, by direction (input, output, cached).",
 	}, append(modelLabels, "direction"))
+	Cost = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: namespace, Name: "cost_usd_total",
+		Help: "What calls cost in US dollars at the price table's prices, by declared model, provider and consumer.",
+	}, modelLabels)
 	TimeToFirstToken = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Namespace: namespace, Name: "time_to_first_token_seconds",
 		Help:    "Time from the request's arrival to the first byte of the answer sent to the client.",
@@ -128,7 +135,7 @@ func build() {
 
 func collectors() []prometheus.Collector {
 	once.Do(build)
-	return []prometheus.Collector{Requests, Tokens, TimeToFirstToken, RequestDuration, TimePerOutputToken, Overhead, InFlight, UpstreamErrors,
+	return []prometheus.Collector{Requests, Tokens, Cost, TimeToFirstToken, RequestDuration, TimePerOutputToken, Overhead, InFlight, UpstreamErrors,
 		Retries, Fallbacks, CircuitState, ScriptDuration, ScriptErrors, scriptReloads}
 }
 

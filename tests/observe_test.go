@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -69,9 +71,14 @@ model mock-* {
 func TestMetricsPlaceholdersAndReload(t *testing.T) {
 	up := fakeupstream.New()
 	defer up.Close()
+	prices := filepath.Join(t.TempDir(), "prices.json")
+	if err := os.WriteFile(prices, []byte(`{"fixture": {"input": 2.5, "output": 10, "cached_input": 1.25}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	g := startGatewayWith(t, options{
-		body:  observedConfig(up),
-		admin: true,
+		body:   observedConfig(up),
+		admin:  true,
+		global: "\tai_gateway {\n\t\tprices " + prices + "\n\t}",
 		site: `	header >X-Served-By {http.ai_gateway.provider}
 	log {
 		output stdout
@@ -128,6 +135,12 @@ func TestMetricsPlaceholdersAndReload(t *testing.T) {
 			t.Errorf("%s = %v, want %v", k, m[k], v)
 		}
 	}
+	// Cost at the prices file's prices: 1117 input (1024 cached) and 46
+	// output per whole call, 19 and 7 for the stream.
+	wantCost := calls*(93*2.5+1024*1.25+46*10)/1e6 + (19*2.5+7*10)/1e6
+	if got := m[`ai_gateway_cost_usd_total{consumer="anonymous",model="gpt-4o",provider="up"}`]; math.Abs(got-wantCost) > 1e-9 {
+		t.Errorf("cost_usd_total = %v, want %v", got, wantCost)
+	}
 
 	// Every metric the shipped Grafana dashboard queries exists.
 	dashboard, err := os.ReadFile("../examples/grafana/sluice-dashboard.json")
@@ -164,6 +177,9 @@ func TestMetricsPlaceholdersAndReload(t *testing.T) {
 			}
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+	if entry.AIGateway["cost_usd"] != "0.0019725" {
+		t.Errorf("access log cost_usd = %v", entry.AIGateway["cost_usd"])
 	}
 	if entry.AIGateway["provider"] != "up" || entry.AIGateway["gen_ai.usage.input_tokens"] != float64(1117) || entry.AIGateway["gen_ai.request.model"] != "gpt-4o" {
 		t.Errorf("access log fields: %v", entry.AIGateway)
