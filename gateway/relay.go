@@ -145,6 +145,9 @@ func (g *Gateway) relayStream(w http.ResponseWriter, r *http.Request, ans *answe
 			out.Status, out.TimeToFirstByte = http.StatusOK, time.Since(out.Start)
 		}
 		buf = sse.AppendEvent(buf, string(ev.Name), ev.Data)
+		if bytes.Equal(ev.Data, doneData) {
+			break // the stream is complete: don't wait for the upstream to hang up
+		}
 		if rd.Buffered() > 0 && len(buf) < 32<<10 {
 			continue // more is already here: send it in the same write
 		}

@@ -63,6 +63,19 @@ model gpt-4o {
 model broken {
 	target up/status-500
 }
+model flaky {
+	target up/status-500
+	fallback up/fixture
+}
+model again {
+	target up/status-500
+	retries 1
+}
+script lua <<LUA
+	function on_request(req)
+	  if req.model == "script-fails" then error("script says no") end
+	end
+	LUA
 model mock-* {
 	target mock/{model}
 }`, up.URL))
@@ -113,6 +126,16 @@ func TestMetricsPlaceholdersAndReload(t *testing.T) {
 	if _, err := client.Chat.Completions.New(ctx, userPrompt("broken", "hi")); err == nil {
 		t.Fatal("upstream 500 not passed on")
 	}
+	// Failover, a retry and a failing script, so their series exist.
+	if _, err := client.Chat.Completions.New(ctx, userPrompt("flaky", "hi")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.Chat.Completions.New(ctx, userPrompt("again", "hi")); err == nil {
+		t.Fatal("upstream 500 not passed on after a retry")
+	}
+	if _, err := client.Chat.Completions.New(ctx, userPrompt("script-fails", "hi")); err == nil {
+		t.Fatal("failing script did not fail the call")
+	}
 
 	m := scrape(t, g, "ai_gateway_")
 	ok := `ai_gateway_requests_total{consumer="anonymous",model="gpt-4o",provider="up",status_class="2xx"}`
@@ -127,7 +150,9 @@ func TestMetricsPlaceholdersAndReload(t *testing.T) {
 		`ai_gateway_overhead_seconds_count{model="gpt-4o",provider="up"}`:                                      calls + 1,
 		`ai_gateway_time_per_output_token_seconds_count{model="gpt-4o",provider="up"}`:                         1,
 		`ai_gateway_in_flight_requests{endpoint="chat_completions"}`:                                           0,
-		`ai_gateway_upstream_errors_total{class="status_5xx",provider="up"}`:                                   1,
+		`ai_gateway_upstream_errors_total{class="status_5xx",provider="up"}`:                                   4,
+		`ai_gateway_fallbacks_total{model="flaky",provider="up"}`:                                              1,
+		`ai_gateway_retries_total{model="again",provider="up"}`:                                                1,
 		`ai_gateway_requests_total{consumer="anonymous",model="broken",provider="up",status_class="5xx"}`:      1,
 	}
 	for k, v := range want {
@@ -197,7 +222,8 @@ func TestMetricsPlaceholdersAndReload(t *testing.T) {
 	if resp.StatusCode != 200 {
 		t.Fatalf("reload: %d %s", resp.StatusCode, body)
 	}
-	if _, err := client.Chat.Completions.New(ctx, userPrompt("gpt-4o", "hi")); err != nil {
+	// The reload closed idle connections: let the SDK reconnect.
+	if _, err := client.Chat.Completions.New(ctx, userPrompt("gpt-4o", "hi"), option.WithMaxRetries(2)); err != nil {
 		t.Fatal(err)
 	}
 	after := scrape(t, g, "ai_gateway_")
