@@ -15,6 +15,7 @@ import (
 	"github.com/sluicegw/sluice/pricing"
 	"github.com/sluicegw/sluice/providers"
 	"github.com/sluicegw/sluice/scripting"
+	"github.com/sluicegw/sluice/translate"
 	"github.com/tidwall/sjson"
 	"go.uber.org/zap"
 )
@@ -27,9 +28,11 @@ const (
 	headerOverhead = "X-Sluice-Overhead-Ms"
 )
 
-// serveChat serves POST /v1/chat/completions.
-func (g *Gateway) serveChat(w http.ResponseWriter, r *http.Request) {
-	out := Outcome{Endpoint: "chat_completions", Start: time.Now(), Consumer: metrics.AnonymousClient}
+// serveCall serves a chat call: POST /v1/chat/completions as it comes
+// (shape OpenAI), or POST /v1/messages (shape Anthropic) translated to the
+// chat completions shape the upstreams speak and its answer translated back.
+func (g *Gateway) serveCall(w http.ResponseWriter, r *http.Request, shape apierror.Shape) {
+	out := Outcome{Endpoint: endpointName(shape), Start: time.Now(), Consumer: metrics.AnonymousClient, shape: shape}
 	defer g.finish(r, &out)
 
 	buf, aerr := readBody(r, g.maxBody)
@@ -41,7 +44,16 @@ func (g *Gateway) serveChat(w http.ResponseWriter, r *http.Request) {
 	// provider that was given the bytes are done with it.
 	body := newSharedBody(buf)
 	defer body.release()
-	req, aerr := openai.DecodeChatRequest(buf.Bytes())
+	if shape == apierror.Anthropic {
+		converted, info, aerr := translate.AnthropicRequestToOpenAI(buf.Bytes())
+		if aerr != nil {
+			out.Model = info.Model
+			g.fail(w, &out, aerr)
+			return
+		}
+		body.replace(converted)
+	}
+	req, aerr := openai.DecodeChatRequest(body.bytes())
 	if aerr != nil {
 		g.fail(w, &out, aerr)
 		return
@@ -106,10 +118,22 @@ func (g *Gateway) serveChat(w http.ResponseWriter, r *http.Request) {
 	}
 	defer ans.close()
 	if req.Stream {
-		g.relayStream(w, r, ans, &out, clientWantsUsage, sc)
+		var enc streamEncoder = openAIEncoder{clientWantsUsage: clientWantsUsage}
+		if shape == apierror.Anthropic {
+			enc = &anthropicEncoder{tr: translate.NewOpenAIStreamToAnthropic(out.Model)}
+		}
+		g.relayStream(w, r, ans, &out, enc, sc)
 	} else {
 		g.relayWhole(w, r, ans.resp, &out, sc)
 	}
+}
+
+// endpointName names an endpoint in metrics and logs.
+func endpointName(shape apierror.Shape) string {
+	if shape == apierror.Anthropic {
+		return "messages"
+	}
+	return "chat_completions"
 }
 
 // routeByScript is the route label of a call whose model no `model` block
@@ -203,7 +227,7 @@ func (g *Gateway) fail(w http.ResponseWriter, out *Outcome, e *apierror.Error) {
 	out.Status, out.Error = e.Status, e.Message
 	setRouteHeaders(w.Header(), out)
 	started := time.Now()
-	apierror.Write(w, apierror.OpenAI, e)
+	apierror.Write(w, out.shape, e)
 	out.ClientWait += time.Since(started)
 }
 

@@ -101,8 +101,9 @@ func newProvider(pc ProviderConfig) (providers.Provider, error) {
 // Endpoint paths, relative to where the handler is mounted. Each is also
 // accepted without its /v1 prefix, for clients whose base URL omits it.
 const (
-	pathChat   = "/chat/completions"
-	pathModels = "/models"
+	pathChat     = "/chat/completions"
+	pathMessages = "/messages"
+	pathModels   = "/models"
 )
 
 // ServeHTTP serves r if its path is one of the gateway's endpoints and
@@ -116,10 +117,13 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) bool {
 			methodNotAllowed(w, r, http.MethodPost)
 			return true
 		}
-		inFlight := metrics.InFlight.WithLabelValues("chat_completions")
-		inFlight.Inc()
-		g.serveChat(w, r)
-		inFlight.Dec()
+		g.serveEndpoint(w, r, apierror.OpenAI)
+	case pathMessages:
+		if r.Method != http.MethodPost {
+			methodNotAllowed(w, r, http.MethodPost)
+			return true
+		}
+		g.serveEndpoint(w, r, apierror.Anthropic)
 	case pathModels:
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			methodNotAllowed(w, r, http.MethodGet)
@@ -132,7 +136,19 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) bool {
 	return true
 }
 
+// serveEndpoint serves a call, counting it in flight.
+func (g *Gateway) serveEndpoint(w http.ResponseWriter, r *http.Request, shape apierror.Shape) {
+	inFlight := metrics.InFlight.WithLabelValues(endpointName(shape))
+	inFlight.Inc()
+	defer inFlight.Dec()
+	g.serveCall(w, r, shape)
+}
+
 func methodNotAllowed(w http.ResponseWriter, r *http.Request, allow string) {
 	w.Header().Set("Allow", allow)
-	apierror.Write(w, apierror.OpenAI, apierror.MethodNotAllowed(r.Method, r.URL.Path, allow))
+	shape := apierror.OpenAI
+	if strings.TrimPrefix(r.URL.Path, "/v1") == pathMessages {
+		shape = apierror.Anthropic
+	}
+	apierror.Write(w, shape, apierror.MethodNotAllowed(r.Method, r.URL.Path, allow))
 }

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"github.com/sluicegw/sluice/apierror"
 	"net/http"
 	"time"
 )
@@ -47,7 +48,8 @@ type Outcome struct {
 	// status_4xx, status_5xx, stream_broken or malformed.
 	ErrorClass string
 
-	stats *targetStats // the declared target that answered, if any
+	stats *targetStats   // the declared target that answered, if any
+	shape apierror.Shape // the API the client speaks: its errors' shape
 }
 
 // Observer learns about calls as they go. Its methods run on the request's

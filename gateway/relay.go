@@ -16,6 +16,7 @@ import (
 	"github.com/sluicegw/sluice/apischema/openai"
 	"github.com/sluicegw/sluice/providers"
 	"github.com/sluicegw/sluice/sse"
+	"github.com/sluicegw/sluice/translate"
 	"github.com/tidwall/gjson"
 )
 
@@ -56,6 +57,13 @@ func (g *Gateway) relayWhole(w http.ResponseWriter, r *http.Request, resp *http.
 			return
 		}
 	}
+	if out.shape == apierror.Anthropic {
+		if body, err = translate.OpenAIResponseToAnthropic(body, out.Model); err != nil {
+			out.ErrorClass = "malformed"
+			g.fail(w, out, apierror.Upstream("The upstream provider %s answered with a completion the gateway cannot translate: %v.", out.Provider, err))
+			return
+		}
+	}
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("Content-Length", strconv.Itoa(len(body)))
@@ -76,11 +84,12 @@ var (
 
 // relayStream sends a streamed answer on event by event. Events that arrive
 // together are written together and flushed as soon as no more are waiting,
-// so nothing is held back and the whole stream is never buffered. The usage
-// chunk the gateway asked for on the client's behalf is read and dropped.
-// Headers go out with the first event: until then a failure is still an
-// ordinary error answer.
-func (g *Gateway) relayStream(w http.ResponseWriter, r *http.Request, ans *answer, out *Outcome, clientWantsUsage bool, sc *scriptCall) {
+// so nothing is held back and the whole stream is never buffered. Each
+// upstream event is read for usage, passed through on_chunk hooks, and
+// handed to the encoder, which writes what the client's API makes of it.
+// Headers go out with the first bytes for the client: until then a failure
+// is still an ordinary error answer.
+func (g *Gateway) relayStream(w http.ResponseWriter, r *http.Request, ans *answer, out *Outcome, enc streamEncoder, sc *scriptCall) {
 	rd := ans.rd
 	bufp := outBufPool.Get().(*[]byte)
 	defer outBufPool.Put(bufp)
@@ -107,7 +116,7 @@ func (g *Gateway) relayStream(w http.ResponseWriter, r *http.Request, ans *answe
 			// event in its own format.
 			e, class := readError(out.Provider, err)
 			out.ErrorClass = class
-			g.endStream(w, rc, out, buf, e)
+			g.endStream(w, rc, out, enc, buf, e)
 			return
 		}
 		if sc != nil && sc.onChunk {
@@ -116,7 +125,7 @@ func (g *Gateway) relayStream(w http.ResponseWriter, r *http.Request, ans *answe
 				if !started {
 					g.fail(w, out, e)
 				} else {
-					g.endStream(w, rc, out, buf, e)
+					g.endStream(w, rc, out, enc, buf, e)
 				}
 				return
 			}
@@ -125,13 +134,24 @@ func (g *Gateway) relayStream(w http.ResponseWriter, r *http.Request, ans *answe
 			}
 			ev.Data = data
 		}
-		if bytes.Contains(ev.Data, usageKey) && !bytes.Equal(ev.Data, doneData) {
+		done := bytes.Equal(ev.Data, doneData)
+		if !done && bytes.Contains(ev.Data, usageKey) {
 			if u := gjson.GetBytes(ev.Data, "usage"); u.IsObject() {
 				out.Usage, out.UsageKnown = parseUsage(u.Raw), true
-				if !clientWantsUsage && gjson.GetBytes(ev.Data, "choices.#").Int() == 0 {
-					continue // the usage chunk the client did not ask for
-				}
 			}
+		}
+		if buf, err = enc.encode(buf, ev); err != nil {
+			out.ErrorClass = "malformed"
+			e := apierror.Upstream("The upstream provider %s sent a stream event the gateway cannot read: %v.", out.Provider, err)
+			if !started {
+				g.fail(w, out, e)
+			} else {
+				g.endStream(w, rc, out, enc, buf, e)
+			}
+			return
+		}
+		if len(buf) == 0 && !done {
+			continue // nothing for the client yet
 		}
 		if !started {
 			started = true
@@ -144,8 +164,7 @@ func (g *Gateway) relayStream(w http.ResponseWriter, r *http.Request, ans *answe
 			w.WriteHeader(http.StatusOK)
 			out.Status, out.TimeToFirstByte = http.StatusOK, time.Since(out.Start)
 		}
-		buf = sse.AppendEvent(buf, string(ev.Name), ev.Data)
-		if bytes.Equal(ev.Data, doneData) {
+		if done {
 			break // the stream is complete: don't wait for the upstream to hang up
 		}
 		if rd.Buffered() > 0 && len(buf) < 32<<10 {
@@ -163,6 +182,12 @@ func (g *Gateway) relayStream(w http.ResponseWriter, r *http.Request, ans *answe
 		g.fail(w, out, apierror.Upstream("The upstream provider %s ended the stream without sending any event.", out.Provider))
 		return
 	}
+	if buf, err = enc.finish(buf); err != nil {
+		// The upstream hung up without finishing its answer.
+		out.ErrorClass = "stream_broken"
+		g.endStream(w, rc, out, enc, buf, apierror.Upstream("The upstream provider %s ended the stream before finishing its answer.", out.Provider))
+		return
+	}
 	if len(buf) > 0 {
 		_ = write(w, out, buf)
 		buf = buf[:0]
@@ -172,12 +197,71 @@ func (g *Gateway) relayStream(w http.ResponseWriter, r *http.Request, ans *answe
 
 // endStream ends a stream that has started with an error event in the
 // client's format, after the events still pending in buf.
-func (g *Gateway) endStream(w http.ResponseWriter, rc *http.ResponseController, out *Outcome, buf []byte, e *apierror.Error) {
+func (g *Gateway) endStream(w http.ResponseWriter, rc *http.ResponseController, out *Outcome, enc streamEncoder, buf []byte, e *apierror.Error) {
 	out.Error = e.Message
-	buf = sse.AppendEvent(buf, "", e.Body(apierror.OpenAI))
-	buf = sse.AppendEvent(buf, "", doneData)
+	buf = enc.errorEvent(buf, e)
 	_ = write(w, out, buf)
 	_ = rc.Flush()
+}
+
+// streamEncoder writes what a client's API makes of the upstream's (OpenAI
+// chat completions) stream events.
+type streamEncoder interface {
+	// encode appends to buf what the client gets for one upstream event
+	// (possibly nothing).
+	encode(buf []byte, ev sse.Event) ([]byte, error)
+	// errorEvent appends the events that end a broken stream.
+	errorEvent(buf []byte, e *apierror.Error) []byte
+	// finish appends what closes the client's stream when the upstream's
+	// ended without [DONE]; an error says the answer was cut short.
+	finish(buf []byte) ([]byte, error)
+}
+
+// openAIEncoder passes events on as they are, less the usage chunk the
+// gateway asked for when the client did not.
+type openAIEncoder struct{ clientWantsUsage bool }
+
+func (o openAIEncoder) encode(buf []byte, ev sse.Event) ([]byte, error) {
+	if !o.clientWantsUsage && bytes.Contains(ev.Data, usageKey) && gjson.GetBytes(ev.Data, "choices.#").Int() == 0 &&
+		gjson.GetBytes(ev.Data, "usage").IsObject() {
+		return buf, nil
+	}
+	return sse.AppendEvent(buf, string(ev.Name), ev.Data), nil
+}
+
+func (openAIEncoder) finish(buf []byte) ([]byte, error) { return buf, nil }
+
+func (openAIEncoder) errorEvent(buf []byte, e *apierror.Error) []byte {
+	buf = sse.AppendEvent(buf, "", e.Body(apierror.OpenAI))
+	return sse.AppendEvent(buf, "", doneData)
+}
+
+// anthropicEncoder translates the events into Anthropic's stream events.
+type anthropicEncoder struct {
+	tr  *translate.OpenAIStreamToAnthropic
+	buf []byte // the buffer the translator's events are appended to
+}
+
+func (a *anthropicEncoder) encode(buf []byte, ev sse.Event) ([]byte, error) {
+	a.buf = buf
+	err := a.tr.Event(ev.Data, func(name string, data []byte) {
+		a.buf = sse.AppendEvent(a.buf, name, data)
+	})
+	buf, a.buf = a.buf, nil
+	return buf, err
+}
+
+func (a *anthropicEncoder) finish(buf []byte) ([]byte, error) {
+	a.buf = buf
+	err := a.tr.Close(func(name string, data []byte) {
+		a.buf = sse.AppendEvent(a.buf, name, data)
+	})
+	buf, a.buf = a.buf, nil
+	return buf, err
+}
+
+func (*anthropicEncoder) errorEvent(buf []byte, e *apierror.Error) []byte {
+	return sse.AppendEvent(buf, "error", e.Body(apierror.Anthropic))
 }
 
 // parseUsage reads an OpenAI usage object.
