@@ -48,7 +48,7 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //			sticky consumer|client_ip|header <name>
 //		}
 //		max_body <size>                # e.g. 8MB, 512KiB
-//		script <path.lua|path.js> [{    # may repeat; run in the order written
+//		script <path.lua|.js|.wasm> [{  # may repeat; run in the order written
 //			timeout <duration>         # per hook call; default 50ms
 //			on_error fail_closed|fail_open
 //		}]
@@ -242,8 +242,8 @@ func parseScript(d *caddyfile.Dispenser) (ScriptConfig, error) {
 			break
 		}
 		sc.Path = args[0]
-		if ext := filepath.Ext(sc.Path); ext != ".lua" && ext != ".js" {
-			return sc, d.Errf("script %s: the file name must end in .lua or .js (the extension picks the engine)", sc.Path)
+		if ext := filepath.Ext(sc.Path); ext != ".lua" && ext != ".js" && ext != ".wasm" {
+			return sc, d.Errf("script %s: the file name must end in .lua, .js or .wasm (the extension picks the engine)", sc.Path)
 		}
 	case 2:
 		sc.Engine, sc.Source = args[0], args[1]

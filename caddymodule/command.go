@@ -23,7 +23,7 @@ func init() {
 		Usage: "--script <file> --request <file.json> [--header 'Name: value'] [--response <text>] [--chunk <text>]...",
 		Short: "Runs an ai_gateway script's hooks on a sample request, offline",
 		Long: `
-Runs the hooks of a Lua or JavaScript script, as the ai_gateway handler would,
+Runs the hooks of a Lua, JavaScript or WebAssembly script, as the ai_gateway handler would,
 on a sample chat completions request (an OpenAI request body in a JSON file),
 without any traffic or provider. It prints each hook's decision: what
 on_request changed (and the body that would go upstream), where route sends
@@ -33,7 +33,7 @@ each --chunk; the script's print and gw.log lines go to standard error.
 Exit status: 0 when the hooks ran, 3 when a hook denied (gw.deny), 1 when the
 script failed to compile or a hook failed.`,
 		CobraFunc: func(cmd *cobra.Command) {
-			cmd.Flags().String("script", "", "the script file (.lua or .js)")
+			cmd.Flags().String("script", "", "the script file (.lua, .js or .wasm)")
 			cmd.Flags().String("request", "", "a JSON file holding a chat completions request body")
 			cmd.Flags().StringArray("header", nil, "a client header, 'Name: value' (may repeat)")
 			cmd.Flags().String("response", "", "an answer's text to run on_response on")
@@ -85,7 +85,11 @@ func previewScript(out, logs io.Writer, scriptPath, requestPath string, headers 
 		header.Add(strings.TrimSpace(name), strings.TrimSpace(value))
 	}
 	engine := strings.TrimPrefix(filepath.Ext(scriptPath), ".")
-	script, err := scripting.NewInline(scriptPath, engine, source, scripting.Engines(), scripting.Limits{}, writerLogger{logs})
+	all, err := engines()
+	if err != nil {
+		return err
+	}
+	script, err := scripting.NewInline(scriptPath, engine, source, all, scripting.Limits{}, writerLogger{logs})
 	if err != nil {
 		return err
 	}

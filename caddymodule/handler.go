@@ -97,7 +97,7 @@ type ProviderConfig struct {
 // ScriptConfig is one user script: a file (watched, and reloaded the moment
 // it changes) or inline source.
 type ScriptConfig struct {
-	// Path is a .lua or .js file; the extension picks the engine. Relative
+	// Path is a .lua, .js or .wasm file; the extension picks the engine. Relative
 	// paths are relative to Caddy's working directory.
 	Path string `json:"path,omitempty"`
 

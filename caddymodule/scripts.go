@@ -4,12 +4,15 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/sluicegw/sluice/gateway"
 	"github.com/sluicegw/sluice/metrics"
 	"github.com/sluicegw/sluice/scripting"
+	"github.com/sluicegw/sluice/wasmhost"
 	"go.uber.org/zap"
 )
 
@@ -27,6 +30,20 @@ func (p pooledScript) Destruct() error {
 	p.Close()
 	return nil
 }
+
+// engines are the script engines: Lua and JavaScript, and the WebAssembly
+// engine, made once per process so its compilation cache (in Caddy's data
+// directory, so restarts do not recompile) and its compiled modules are
+// shared by every config generation.
+var engines = sync.OnceValues(func() ([]scripting.Engine, error) {
+	wasm, err := wasmhost.NewEngine(wasmhost.Options{
+		CacheDir: filepath.Join(caddy.AppDataDir(), "ai_gateway", "wasm-cache"),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("starting the WebAssembly engine: %w", err)
+	}
+	return append(scripting.Engines(), wasm), nil
+})
 
 // scriptKey names a script in the pool.
 func scriptKey(sc ScriptConfig) string {
@@ -54,13 +71,16 @@ func loadScripts(configs []ScriptConfig, logger *zap.Logger) (*scripting.Chain, 
 		limits := scripting.Limits{Timeout: time.Duration(sc.Timeout)}
 		key := scriptKey(sc)
 		val, _, err := scripts.LoadOrNew(key, func() (caddy.Destructor, error) {
+			engines, err := engines()
+			if err != nil {
+				return nil, err
+			}
 			log := scriptLogger{logger.Named("script")}
 			var s *scripting.Script
-			var err error
 			if sc.Path != "" {
-				s, err = scripting.Open(sc.Path, scripting.Engines(), limits, log)
+				s, err = scripting.Open(sc.Path, engines, limits, log)
 			} else {
-				s, err = scripting.NewInline(fmt.Sprintf("inline-%d.%s", i+1, sc.Engine), sc.Engine, []byte(sc.Source), scripting.Engines(), limits, log)
+				s, err = scripting.NewInline(fmt.Sprintf("inline-%d.%s", i+1, sc.Engine), sc.Engine, []byte(sc.Source), engines, limits, log)
 			}
 			if err != nil {
 				return nil, err
