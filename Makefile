@@ -1,14 +1,15 @@
 # Sluice: the commands a developer and CI use.
 #
 #   make run     build ./caddy and run the default Caddyfile on :8080
-#   make test    everything CI runs: vet, unit tests, fuzz smoke, e2e tests
-#   make bench   Go benchmarks of the request path (ns/op, allocs/op)
+#   make test    everything CI runs: vet, unit tests, fuzz smoke, e2e tests, bench smoke
+#   make bench   Sluice against plain Caddy and Portkey, ~11 min: writes bench/RESULTS.md (bench/README.md)
+#   make bench-go  Go benchmarks of the request path (ns/op, allocs/op), benchstat-comparable
 
 GO ?= go
 # A short fuzz pass per target in `make test`; long runs are done by hand.
 FUZZTIME ?= 5s
 
-.PHONY: all build run test vet unit fuzz-smoke e2e bench xcaddy clean
+.PHONY: all build run test tools vet unit fuzz-smoke e2e bench bench-smoke bench-go xcaddy clean
 
 all: build
 
@@ -22,7 +23,14 @@ run: build
 xcaddy:
 	./xcaddy.sh
 
-test: vet unit fuzz-smoke e2e
+test: tools vet unit fuzz-smoke e2e bench-smoke
+
+# What the tests need beyond Go: wat2wasm (Debian's wabt) assembles the
+# WebAssembly-text plugins. Installed with apt-get when missing (CI runs as root).
+tools:
+	@command -v wat2wasm >/dev/null 2>&1 || { echo "installing wabt (wat2wasm)"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wabt) >/dev/null || \
+		{ echo "could not install wabt: run 'apt-get install -y wabt' as root"; exit 1; }; }
 
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
@@ -34,12 +42,22 @@ unit:
 fuzz-smoke:
 	$(GO) test -run '^$$' -fuzz '^FuzzReader$$' -fuzztime $(FUZZTIME) ./sse
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeChatRequest$$' -fuzztime $(FUZZTIME) ./apischema/openai
+	$(GO) test -run '^$$' -fuzz '^FuzzReader$$' -fuzztime $(FUZZTIME) ./wasmhost/internal/wire
 
 e2e:
 	$(GO) test -count=1 ./tests/
 
-bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./gateway ./apischema/openai ./sse
+# The benchmark against the field (bench/README.md); flags through BENCHFLAGS.
+bench: build
+	$(GO) run ./bench/cmd/bench -caddy ./caddy $(BENCHFLAGS)
+
+# The same harness in seconds: every endpoint answers correctly (never asserts speed).
+bench-smoke: build
+	$(GO) run ./bench/cmd/bench -smoke -caddy ./caddy
+
+BENCHCOUNT ?= 5
+bench-go:
+	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCHCOUNT) ./gateway ./apischema/openai ./sse ./scripting ./pricing $(if $(wildcard wasmhost/*.go),./wasmhost)
 
 clean:
 	rm -f caddy
