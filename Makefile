@@ -2,7 +2,7 @@
 #
 #   make run     build ./caddy and run the default Caddyfile on :8080
 #   make test    everything CI runs: vet, unit tests, fuzz smoke, e2e tests, bench smoke
-#   make bench   Sluice against plain Caddy and Portkey, ~11 min: writes bench/RESULTS.md (bench/README.md)
+#   make bench   Sluice against plain Caddy and Portkey, ~12 min: writes bench/RESULTS.md (bench/README.md)
 #   make bench-go  Go benchmarks of the request path (ns/op, allocs/op), benchstat-comparable
 
 GO ?= go

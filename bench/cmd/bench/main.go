@@ -167,7 +167,7 @@ func (r *runner) setup(ctx context.Context) error {
 	}
 
 	if !r.opts.smoke {
-		r.waitQuiet(ctx)
+		r.waitQuiet(ctx, r.opts.quietWait)
 	}
 	r.loadBefore = loadAvg()
 
@@ -248,19 +248,19 @@ func repoRoot() (string, error) {
 	}
 }
 
-// waitQuiet waits (up to -quiet-wait) until other processes use less than
+// waitQuiet waits (up to wait) until other processes use less than
 // -max-others cores over 3 s, so the run does not measure someone else's
-// build.
-func (r *runner) waitQuiet(ctx context.Context) {
-	deadline := time.Now().Add(r.opts.quietWait)
+// build. It must be called while the run itself is idle.
+func (r *runner) waitQuiet(ctx context.Context, wait time.Duration) {
+	deadline := time.Now().Add(wait)
 	for {
-		busy0, self0 := must(machineBusy()), must(cpuTime(os.Getpid()))
+		busy0, ours0 := must(machineBusy()), r.ourCPU()
 		select {
 		case <-ctx.Done():
 			return
 		case <-time.After(3 * time.Second):
 		}
-		others := (must(machineBusy()) - busy0 - (must(cpuTime(os.Getpid())) - self0)).Seconds() / 3
+		others := (must(machineBusy()) - busy0 - (r.ourCPU() - ours0)).Seconds() / 3
 		if others < r.opts.maxOthers {
 			return
 		}

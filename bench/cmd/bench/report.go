@@ -21,11 +21,12 @@ type stats struct {
 	events                  int
 	cpuPerK, fakePerK       float64 // CPU seconds per 1,000 requests, over all rounds
 	peakMB                  float64 // the highest over all rounds
-	requests, errors, total int     // sums over the rounds (total: requests sent)
+	requests, errors, total int     // sums over the rounds (total: requests sent; errors: over all rounds)
 	stalled, slowed         int     // sums over the rounds
 	spread                  float64 // (max − min) / median of the rounds' RPS, %
 	others                  float64 // the highest of the rounds' others' CPU, cores
 	retries                 int
+	clean                   int // rounds whose cell others did not disturb (the figures come from these)
 }
 
 func (r *runner) stats(w workload, e *endpoint) *stats {
@@ -38,7 +39,23 @@ func (r *runner) stats(w workload, e *endpoint) *stats {
 	if len(cs) == 0 {
 		return nil
 	}
+	// Rounds whose cell other processes disturbed (over -max-others even
+	// when run again) are left out of the figures, unless none is clean.
+	// Errors count in every round: a wrong answer is never noise.
 	s := &stats{rounds: len(cs)}
+	var clean []*cell
+	for _, c := range cs {
+		s.errors += c.res.Errors
+		s.others = max(s.others, c.others)
+		s.retries += c.retries
+		if c.others <= r.opts.maxOthers {
+			clean = append(clean, c)
+		}
+	}
+	s.clean = len(clean)
+	if len(clean) > 0 {
+		cs = clean
+	}
 	var rps, p50, p99, hdr, f50, f99, g50, g99 []float64
 	var events []int
 	var cpu, fake time.Duration
@@ -58,12 +75,9 @@ func (r *runner) stats(w workload, e *endpoint) *stats {
 		fake += c.fake
 		s.peakMB = max(s.peakMB, float64(c.peak)/(1<<20))
 		s.requests += res.Requests
-		s.errors += res.Errors
 		s.stalled += res.Stalled
 		s.slowed += res.Slowed
 		s.total += res.Requests + res.Errors
-		s.others = max(s.others, c.others)
-		s.retries += c.retries
 	}
 	s.rps, s.p50, s.p99 = median(rps), median(p50), median(p99)
 	s.hdr50, s.first50, s.first99, s.gap50, s.gap99 = median(hdr), median(f50), median(f99), median(g50), median(g99)
@@ -155,7 +169,7 @@ func (r *runner) report() string {
 		r.started.UTC().Format("2006-01-02 15:04 MST"), commit)
 	p("%d interleaved rounds, %v per cell (the 512-stream cell: 1,024 streams), %v warm-up per endpoint, endpoint order rotating.\n",
 		r.opts.rounds, r.opts.seconds, r.opts.warmup)
-	p("Figures are medians of the rounds; CPU is summed over the rounds; errors and stalls are sums; RSS peak is the highest.\n\n")
+	p("Figures are medians of the clean rounds (see the last column); CPU, stalls and streams are summed over them, errors over all rounds; RSS peak is the highest.\n\n")
 	p("- Machine: %d × %s, %.1f GiB, Linux %s.\n", r.machine.cpus, r.machine.cpuModel, float64(r.machine.memBytes)/(1<<30), r.machine.kernel)
 	p("- Load average (1, 5, 15 min) before: %s; after: %s.\n", r.loadBefore, r.loadAfter)
 	p("- Caddy %s (Sluice and plain Caddy are the same binary), %s, Node %s, Portkey %s.\n", r.caddyVersion, runtime.Version(), r.nodeVer, portkeyVersion)
@@ -184,16 +198,16 @@ func (r *runner) report() string {
 		p("## %s\n\n", w.title)
 		switch w.kind {
 		case "chat":
-			p("| endpoint | RPS | p50 ms | p99 ms | +p50 ms | +p99 ms | ÷ caddy | ÷ portkey | CPU s / 1k req | fake CPU s / 1k | RSS peak MB | errors | RPS spread | others' cores |\n")
+			p("| endpoint | RPS | p50 ms | p99 ms | +p50 ms | +p99 ms | ÷ caddy | ÷ portkey | CPU s / 1k req | fake CPU s / 1k | RSS peak MB | errors | RPS spread | clean rounds |\n")
 			p("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
 		case "stream":
-			p("| endpoint | streams/s | headers p50 ms | first event p50 ms | first event p99 ms | +first p50 ms | total p50 ms | total p99 ms | events/stream | ÷ caddy | ÷ portkey | CPU s / 1k streams | fake CPU s / 1k | RSS peak MB | errors | others' cores |\n")
+			p("| endpoint | streams/s | headers p50 ms | first event p50 ms | first event p99 ms | +first p50 ms | total p50 ms | total p99 ms | events/stream | ÷ caddy | ÷ portkey | CPU s / 1k streams | fake CPU s / 1k | RSS peak MB | errors | clean rounds |\n")
 			p("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
 		case "paced":
-			p("| endpoint | streams | first event p50 ms | first event p99 ms | +first p50 ms | +first p99 ms | gap p50 ms | gap p99 ms | +gap p99 ms | max gap ms | total p50 ms | events/stream | slowed | stalled | CPU s / 1k streams | RSS peak MB | errors | others' cores |\n")
+			p("| endpoint | streams | first event p50 ms | first event p99 ms | +first p50 ms | +first p99 ms | gap p50 ms | gap p99 ms | +gap p99 ms | max gap ms | total p50 ms | events/stream | slowed | stalled | CPU s / 1k streams | RSS peak MB | errors | clean rounds |\n")
 			p("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
 		case "many":
-			p("| endpoint | streams sent | completed stall-free | slowed | stalled | failed | first event p50 ms | first event p99 ms | gap p99 ms | max gap ms | total p99 ms | CPU s / 1k streams | RSS peak MB | others' cores |\n")
+			p("| endpoint | streams sent | completed stall-free | slowed | stalled | failed | first event p50 ms | first event p99 ms | gap p99 ms | max gap ms | total p99 ms | CPU s / 1k streams | RSS peak MB | clean rounds |\n")
 			p("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
 		}
 		for _, e := range r.active() {
@@ -247,9 +261,10 @@ func (r *runner) report() string {
 	p("- **CPU s / 1k req**: CPU seconds (user + system, from /proc/PID/stat) of the endpoint's own process per 1,000 answered requests,\n")
 	p("  which is also milliseconds per request; for direct, the fake's own. **fake CPU**: the fake upstream's, for the same requests.\n")
 	p("- **RPS spread**: (highest − lowest) ÷ median of the rounds' RPS: the run's noise for that cell.\n")
-	p("- **others' cores**: the most CPU (in cores) that processes other than the run's own used during one of the rounds' cells\n")
-	p("  (from /proc/stat less the runner's, the fakes' and the endpoints' own); a cell over %.2f is run again, up to %d times (\"again\"; at most an eighth of all cells).\n",
-		r.opts.maxOthers, r.opts.retries)
+	p("- **clean rounds**: the rounds whose cell other processes did not disturb: the CPU they used during it (/proc/stat less the\n")
+	p("  runner's, the fakes' and the endpoints' own) stayed under %.2f cores. A disturbed cell is run again (up to %d times, at most\n", r.opts.maxOthers, r.opts.retries)
+	p("  an eighth of all cells); the figures come from the clean rounds only (all rounds when none was clean, with the most\n")
+	p("  CPU others used shown). Errors are counted in every round.\n")
 	p("- **gap**: the time between two events of a stream. **slowed**: a paced stream with a gap over %v.\n", slowGap)
 	p("  **stalled**: one that sent nothing for %v or whose first event came after %v. **failed**: one that broke, ended early, or answered an error.\n", stallGap, stallFirst)
 	p("- **RSS peak**: the endpoint process's highest RSS during the workload's cells; a process keeps memory an earlier cell made it\n")
@@ -259,13 +274,13 @@ func (r *runner) report() string {
 	return b.String()
 }
 
-// othersCell formats the others' CPU during the cells, with the number of
-// cells run again because of it.
+// othersCell tells how many rounds were clean (the figures come from
+// those) and, when one was not, the most CPU other processes used.
 func (s *stats) othersCell() string {
-	if s.retries > 0 {
-		return fmt.Sprintf("%.2f (%d again)", s.others, s.retries)
+	if s.clean == s.rounds {
+		return fmt.Sprintf("%d/%d", s.clean, s.rounds)
 	}
-	return fmt.Sprintf("%.2f", s.others)
+	return fmt.Sprintf("%d/%d (others %.2f)", s.clean, s.rounds, s.others)
 }
 
 func mb(v int64) float64 { return float64(v) / (1 << 20) }

@@ -53,6 +53,9 @@ func (r *runner) measure(ctx context.Context) error {
 		r.logf("warmed up %d endpoints (%v each)", len(eps), r.opts.warmup)
 	}
 	for round := 1; round <= r.opts.rounds; round++ {
+		if round > 1 {
+			r.waitQuiet(ctx, 30*time.Second)
+		}
 		for wi, w := range r.activeWorkloads {
 			shift := (round - 1 + wi) % len(eps)
 			order := append(append([]*endpoint{}, eps[shift:]...), eps[:shift]...)
@@ -123,7 +126,9 @@ func (r *runner) runCell(ctx context.Context, round int, w workload, e *endpoint
 func (r *runner) ourCPU() time.Duration {
 	total := must(cpuTime(os.Getpid()))
 	for _, p := range []*proc{r.fast, r.paced} {
-		total += must(cpuTime(p.pid()))
+		if p != nil {
+			total += must(cpuTime(p.pid()))
+		}
 	}
 	for _, e := range r.endpoints {
 		if e.proc != nil && !e.proc.exited() {
