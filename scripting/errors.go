@@ -83,9 +83,10 @@ func (l Limits) withDefaults() Limits {
 	return l
 }
 
-// checkInput returns ErrInputTooLarge (wrapped) when the text handed to a
-// hook, the request's plus extra (a response or a chunk), exceeds max.
-func checkInput(req *Request, extra string, max int) error {
+// CheckInput returns ErrInputTooLarge (wrapped) when the text handed to a
+// hook, the request's plus extra (a response or a chunk), exceeds max. Every
+// engine (the Wasm one included) uses it, so all refuse the same requests.
+func CheckInput(req *Request, extra string, max int) error {
 	n := len(extra) + len(req.System) + len(req.Model)
 	for i := range req.Messages {
 		m := &req.Messages[i]

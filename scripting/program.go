@@ -97,7 +97,7 @@ func (p *program[V]) run(ctx context.Context, c *hookCall) error {
 	} else if c.chunk != nil {
 		extra = c.chunk.Text
 	}
-	if err := checkInput(c.req, extra, p.limits.MaxInputBytes); err != nil {
+	if err := CheckInput(c.req, extra, p.limits.MaxInputBytes); err != nil {
 		return &ScriptError{Script: p.name, Hook: c.hook, Err: err}
 	}
 	vm, err := p.pool.get(ctx)

@@ -136,7 +136,7 @@ func (p *program) run(ctx context.Context, c *hookCall) error {
 	} else if c.chunk != nil {
 		extra = c.chunk.Text
 	}
-	if err := checkInput(c.req, extra, p.g.limits.MaxInputBytes); err != nil {
+	if err := scripting.CheckInput(c.req, extra, p.g.limits.MaxInputBytes); err != nil {
 		return p.fail(c, err)
 	}
 	in, err := p.pool.get(ctx)
