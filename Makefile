@@ -26,11 +26,16 @@ xcaddy:
 test: tools vet unit fuzz-smoke e2e bench-smoke
 
 # What the tests need beyond Go: wat2wasm (Debian's wabt) assembles the
-# WebAssembly-text plugins. Installed with apt-get when missing (CI runs as root).
+# WebAssembly-text plugins; redis-server backs the shared-store tests (each
+# test starts its own on a free loopback port). Installed with apt-get when
+# missing (CI runs as root); the Debian package's own service is not used.
 tools:
-	@command -v wat2wasm >/dev/null 2>&1 || { echo "installing wabt (wat2wasm)"; \
-		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wabt) >/dev/null || \
-		{ echo "could not install wabt: run 'apt-get install -y wabt' as root"; exit 1; }; }
+	@missing=""; \
+	command -v wat2wasm >/dev/null 2>&1 || missing="$$missing wabt"; \
+	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
+	if [ -n "$$missing" ]; then echo "installing$$missing"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing) >/dev/null || \
+		{ echo "could not install$$missing: run 'apt-get install -y$$missing' as root"; exit 1; }; fi
 
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
@@ -57,7 +62,7 @@ bench-smoke: build
 
 BENCHCOUNT ?= 5
 bench-go:
-	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCHCOUNT) ./gateway ./apischema/openai ./sse ./scripting ./pricing $(if $(wildcard wasmhost/*.go),./wasmhost)
+	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCHCOUNT) ./gateway ./apischema/openai ./sse ./scripting ./pricing ./limits ./tokens $(if $(wildcard wasmhost/*.go),./wasmhost)
 
 clean:
 	rm -f caddy

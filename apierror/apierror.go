@@ -91,6 +91,54 @@ func Internal(format string, args ...any) *Error {
 	return &Error{Status: http.StatusInternalServerError, Code: "internal_error", Type: "server_error", Message: fmt.Sprintf(format, args...)}
 }
 
+// InvalidAPIKey is a missing or unknown consumer key: 401. The message never
+// echoes the key that was sent.
+func InvalidAPIKey(missing bool) *Error {
+	msg := "The API key is not valid for this gateway."
+	if missing {
+		msg = "No API key was sent; send it as \"Authorization: Bearer KEY\" or \"x-api-key: KEY\"."
+	}
+	return &Error{Status: http.StatusUnauthorized, Code: "invalid_api_key", Message: msg}
+}
+
+// ModelNotAllowed is a model outside the consumer's `models`: 403.
+func ModelNotAllowed(consumer, model string) *Error {
+	return &Error{
+		Status:  http.StatusForbidden,
+		Code:    "model_not_allowed",
+		Param:   "model",
+		Message: fmt.Sprintf("The consumer %s may not use the model %q.", consumer, model),
+	}
+}
+
+// RateLimited is a call over one of the consumer's rate limits: 429 with
+// Retry-After (at least one second).
+func RateLimited(retryAfterSeconds int, format string, args ...any) *Error {
+	return &Error{
+		Status: http.StatusTooManyRequests, Code: "rate_limit_exceeded", Type: "rate_limit_error",
+		Message: fmt.Sprintf(format, args...), RetryAfter: max(retryAfterSeconds, 1),
+	}
+}
+
+// InsufficientQuota is a call the consumer's budget cannot cover: 429 with
+// Retry-After (until the budget's period renews), shaped like OpenAI's own
+// "insufficient_quota" answer.
+func InsufficientQuota(retryAfterSeconds int, format string, args ...any) *Error {
+	return &Error{
+		Status: http.StatusTooManyRequests, Code: "insufficient_quota", Type: "insufficient_quota",
+		Message: fmt.Sprintf(format, args...), RetryAfter: max(retryAfterSeconds, 1),
+	}
+}
+
+// StoreUnavailable is a call refused because the limits store could not be
+// reached and the gateway is set to fail closed: 503.
+func StoreUnavailable() *Error {
+	return &Error{
+		Status: http.StatusServiceUnavailable, Code: "store_unavailable", Type: "server_error", RetryAfter: 1,
+		Message: "The gateway cannot check rate limits and budgets right now (its store is unreachable); try again shortly.",
+	}
+}
+
 // openAIType is the OpenAI error "type" for a status, as OpenAI's own API
 // answers it.
 func openAIType(status int) string {

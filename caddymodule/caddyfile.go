@@ -47,6 +47,14 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //			first_token_timeout <duration>           # streams
 //			sticky consumer|client_ip|header <name>
 //		}
+//		consumer <name> {              # may repeat; once any is declared, keys are required
+//			key <key>                  # may repeat; "Authorization: Bearer" or "x-api-key"
+//			models <name>...           # may repeat; * wildcards; default: every model
+//			limit requests|tokens <n>/<window> [model <name>]   # may repeat
+//			budget <amount>usd/<period>                         # e.g. 25usd/1d
+//			metadata <key> <value>     # may repeat; scripts see consumer.metadata
+//		}
+//		reserve_output_tokens <n>      # admitted output when max_tokens is unset; default 4096
 //		max_body <size>                # e.g. 8MB, 512KiB
 //		script <path.lua|.js|.wasm> [{  # may repeat; run in the order written
 //			timeout <duration>         # per hook call; default 50ms
@@ -101,6 +109,33 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return err
 			}
 			h.Scripts = append(h.Scripts, sc)
+		case "consumer":
+			c, err := parseConsumer(d)
+			if err != nil {
+				return err
+			}
+			for _, other := range h.Consumers {
+				if other.Name == c.Name {
+					return d.Errf("consumer %s is declared twice", c.Name)
+				}
+			}
+			h.Consumers = append(h.Consumers, c)
+		case "reserve_output_tokens":
+			if h.ReserveOutputTokens != 0 {
+				return d.Err("reserve_output_tokens is already set")
+			}
+			var arg string
+			if !d.Args(&arg) || d.NextArg() {
+				return d.ArgErr()
+			}
+			n, err := parseCount(d, "reserve_output_tokens", arg, 1, 10_000_000)
+			if err != nil {
+				return err
+			}
+			h.ReserveOutputTokens = n
+			if err := noBlock(d, "reserve_output_tokens"); err != nil {
+				return err
+			}
 		case "max_body":
 			if seenMaxBody {
 				return d.Err("max_body is already set")

@@ -9,6 +9,7 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"github.com/sluicegw/sluice/gateway"
+	"github.com/sluicegw/sluice/limits"
 	"github.com/sluicegw/sluice/metrics"
 	"github.com/sluicegw/sluice/providers/mock"
 	"go.uber.org/zap"
@@ -42,6 +43,15 @@ type Handler struct {
 	// MaxBody caps request bodies, in bytes. Default: 8 MiB. A larger body is
 	// answered with 413, whether its length is declared or it is chunked.
 	MaxBody int64 `json:"max_body,omitempty"`
+
+	// Consumers are the callers of this site. Once any is declared, every
+	// call needs one of their keys.
+	Consumers []ConsumerConfig `json:"consumers,omitempty"`
+
+	// ReserveOutputTokens is the output a call that sets no max_tokens is
+	// admitted for against token limits and budgets (settlement then
+	// replaces it with the real usage). Default: 4096.
+	ReserveOutputTokens int `json:"reserve_output_tokens,omitempty"`
 
 	gw         *gateway.Gateway
 	logger     *zap.Logger
@@ -193,8 +203,15 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if err := metrics.Register(ctx.GetMetricsRegistry()); err != nil {
 		return fmt.Errorf("registering ai_gateway metrics: %w", err)
 	}
+	app := appVal.(*App)
 	repl := caddy.NewReplacer()
-	cfg := gateway.Config{MaxBody: h.MaxBody, Logger: h.logger, Observer: placeholders{}, Prices: appVal.(*App).prices}
+	cfg := gateway.Config{
+		MaxBody: h.MaxBody, Logger: h.logger, Observer: placeholders{}, Prices: app.prices,
+		Store: app.store, FailOpen: app.OnStoreError == "fail_open", ReserveOutputTokens: h.ReserveOutputTokens,
+	}
+	if cfg.Consumers, err = gatewayConsumers(h.Consumers, repl); err != nil {
+		return fmt.Errorf("ai_gateway: %w", err)
+	}
 	for _, p := range h.Providers {
 		pc := gateway.ProviderConfig{
 			Name:    p.Name,
@@ -251,8 +268,18 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		return fmt.Errorf("ai_gateway: %w", err)
 	}
 	h.gw = gw
-	h.logger.Info("ai_gateway ready; no consumers are configured, so every client may call every model",
-		zap.Int("providers", len(h.Providers)), zap.Int("models", len(h.Models)))
+	if len(h.Consumers) == 0 {
+		h.logger.Warn("ai_gateway ready; no consumers are configured, so every client may call every model",
+			zap.Int("providers", len(h.Providers)), zap.Int("models", len(h.Models)))
+	} else {
+		h.logger.Info("ai_gateway ready", zap.Int("providers", len(h.Providers)), zap.Int("models", len(h.Models)),
+			zap.Int("consumers", len(h.Consumers)))
+	}
+	registered := make([]limits.ConsumerLimits, 0, len(cfg.Consumers))
+	for _, c := range cfg.Consumers {
+		registered = append(registered, limits.ConsumerLimits{Name: c.Name, Rules: c.Rules, Budget: c.Budget})
+	}
+	app.consumers.add(registered)
 	return nil
 }
 

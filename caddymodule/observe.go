@@ -29,7 +29,8 @@ import (
 // The first six are set before the answer's first byte, so `header` can use
 // them; the others when the call ends, so they are for logs. The access log
 // entry of each call gets the same fields under "ai_gateway", with the
-// metadata scripts set.
+// metadata scripts set and usage_estimated (true when the upstream reported
+// no usage and the gateway counted the tokens itself).
 type placeholders struct{}
 
 func (placeholders) Routed(r *http.Request, o *gateway.Outcome) {
@@ -72,6 +73,7 @@ func (p placeholders) Finished(r *http.Request, o *gateway.Outcome) {
 			zap.Int("gen_ai.usage.input_tokens", o.Usage.InputTokens),
 			zap.Int("gen_ai.usage.output_tokens", o.Usage.OutputTokens),
 			zap.Int("cached_tokens", o.Usage.CachedTokens),
+			zap.Bool("usage_estimated", o.UsageEstimated),
 			zap.String("cost_usd", cost),
 			zap.String("ttft_ms", ttft),
 			zap.String("overhead_ms", overhead),

@@ -5,8 +5,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/sluicegw/sluice/apischema/openai"
+	"github.com/sluicegw/sluice/limits"
 	"github.com/sluicegw/sluice/providers/mock"
 )
 
@@ -46,31 +48,55 @@ func BenchmarkDecodeEncode(b *testing.B) {
 // BenchmarkHandlerMock is the whole handler, request in to answer out, with
 // the in-process mock as upstream (so the figure is the gateway's cost plus
 // the mock's, with no network).
+//
+// Variants: "open" has no store (nothing counted); "counted" has the memory
+// store every Caddy config gets by default (usage counted, no consumer);
+// "limited" has a consumer with a key, a request limit, a token limit and a
+// budget, so the prompt is counted with the tokenizer and the call is
+// admitted and settled.
 func BenchmarkHandlerMock(b *testing.B) {
-	g, err := New(Config{
-		Providers: []ProviderConfig{{Name: "mock", Type: "mock", Mock: mock.Options{Chunks: 20}}},
-		Models:    []ModelConfig{{Name: "mock-*", Targets: []TargetConfig{{Provider: "mock", Model: "{model}"}}}},
-	})
+	store, err := limits.NewMemory(limits.MemoryOptions{})
 	if err != nil {
 		b.Fatal(err)
 	}
+	defer store.Close()
+	base := Config{
+		Providers: []ProviderConfig{{Name: "mock", Type: "mock", Mock: mock.Options{Chunks: 20}}},
+		Models:    []ModelConfig{{Name: "mock-*", Targets: []TargetConfig{{Provider: "mock", Model: "{model}"}}}},
+	}
+	counted, limited := base, base
+	counted.Store, limited.Store = store, store
+	limited.Consumers = []ConsumerConfig{{Name: "bench", Keys: []string{"sk-bench"}, Rules: []limits.Rule{
+		{Kind: limits.Requests, Limit: 1 << 40, Window: time.Minute},
+		{Kind: limits.Tokens, Limit: 1e15, Window: time.Minute},
+	}, Budget: &limits.Budget{AmountUSD: 1e6, Period: 24 * time.Hour}}}
 	streamBody := bytes.Replace(benchBody, []byte(`"stream":false`), []byte(`"stream":true`), 1)
-	for _, bc := range []struct {
+	for _, variant := range []struct {
 		name string
-		body []byte
-	}{{"non-stream", benchBody}, {"stream-20-chunks", streamBody}} {
-		b.Run(bc.name, func(b *testing.B) {
-			b.ReportAllocs()
-			rd := bytes.NewReader(bc.body)
-			for b.Loop() {
-				rd.Reset(bc.body)
-				req := httptest.NewRequest(http.MethodPost, "/v1/chat/completions", rd)
-				w := httptest.NewRecorder()
-				g.ServeHTTP(w, req)
-				if w.Code != http.StatusOK {
-					b.Fatalf("status %d: %s", w.Code, w.Body)
+		cfg  Config
+	}{{"open", base}, {"counted", counted}, {"limited", limited}} {
+		g, err := New(variant.cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, bc := range []struct {
+			name string
+			body []byte
+		}{{"non-stream", benchBody}, {"stream-20-chunks", streamBody}} {
+			b.Run(variant.name+"/"+bc.name, func(b *testing.B) {
+				b.ReportAllocs()
+				rd := bytes.NewReader(bc.body)
+				for b.Loop() {
+					rd.Reset(bc.body)
+					req := httptest.NewRequest(http.MethodPost, "/v1/chat/completions", rd)
+					req.Header.Set("Authorization", "Bearer sk-bench")
+					w := httptest.NewRecorder()
+					g.ServeHTTP(w, req)
+					if w.Code != http.StatusOK {
+						b.Fatalf("status %d: %s", w.Code, w.Body)
+					}
 				}
-			}
-		})
+			})
+		}
 	}
 }

@@ -32,9 +32,19 @@ const (
 // (shape OpenAI), or POST /v1/messages (shape Anthropic) translated to the
 // chat completions shape the upstreams speak and its answer translated back.
 func (g *Gateway) serveCall(w http.ResponseWriter, r *http.Request, shape apierror.Shape) {
-	out := Outcome{Endpoint: endpointName(shape), Start: time.Now(), Consumer: metrics.AnonymousClient, shape: shape}
+	out := Outcome{Endpoint: endpointName(shape), Start: time.Now(), Consumer: metrics.AnonymousClient, shape: shape, promptTokens: -1}
 	defer g.finish(r, &out)
 
+	var c *consumer
+	if g.consumers != nil {
+		var aerr *apierror.Error
+		if c, aerr = g.consumers.identify(r); aerr != nil {
+			metrics.Rejections.WithLabelValues(rejectKey, metrics.AnonymousClient).Inc()
+			g.fail(w, &out, aerr)
+			return
+		}
+		out.Consumer = c.name
+	}
 	buf, aerr := readBody(r, g.maxBody)
 	if aerr != nil {
 		g.fail(w, &out, aerr)
@@ -59,6 +69,11 @@ func (g *Gateway) serveCall(w http.ResponseWriter, r *http.Request, shape apierr
 		return
 	}
 	out.Model, out.Stream = req.Model, req.Stream
+	if c != nil && !c.allows(req.Model) {
+		metrics.Rejections.WithLabelValues(rejectModel, c.name).Inc()
+		g.fail(w, &out, apierror.ModelNotAllowed(c.name, req.Model))
+		return
+	}
 
 	var sc *scriptCall
 	if g.hooks != nil {
@@ -67,6 +82,9 @@ func (g *Gateway) serveCall(w http.ResponseWriter, r *http.Request, shape apierr
 			consumer = "" // scripts see the anonymous consumer's name as ""
 		}
 		sc = &scriptCall{run: g.hooks.Begin(), view: newScriptView(req, r, consumer, 0)}
+		if c != nil {
+			sc.view.req.Consumer.Metadata = c.metadata
+		}
 		defer func() { out.Metadata = sc.view.req.Metadata }()
 		defer sc.run.Release()
 		sc.view.req.EstimatedInputTokens = estimateTokens(&sc.view.req)
@@ -92,6 +110,14 @@ func (g *Gateway) serveCall(w http.ResponseWriter, r *http.Request, shape apierr
 		out.Route = metrics.UnknownModel
 		g.fail(w, &out, aerr)
 		return
+	}
+	if aerr := g.admit(r.Context(), w.Header(), c, req, plan, &out); aerr != nil {
+		g.fail(w, &out, aerr)
+		return
+	}
+	out.req = req // admitted: from here on the call is accounted
+	if g.store != nil {
+		out.capture = &outputCapture{}
 	}
 	out.Provider, out.UpstreamModel = plan.candidates[0].provider.Name(), plan.candidates[0].model
 	if g.observer != nil {
@@ -243,7 +269,9 @@ func write(w http.ResponseWriter, out *Outcome, b []byte) error {
 func (g *Gateway) finish(r *http.Request, out *Outcome) {
 	out.Duration = time.Since(out.Start)
 	out.Overhead = out.Duration - out.UpstreamWait - out.ClientWait
+	estimateUnreported(out)
 	g.price(out)
+	g.settle(out)
 	settleTarget(out)
 	record(out)
 	if g.observer != nil {
@@ -298,7 +326,7 @@ func estimateUsage(req *openai.ChatRequest, bodyLen int) pricing.Usage {
 
 // price sets the call's cost from its usage and the upstream model's price.
 func (g *Gateway) price(out *Outcome) {
-	if !out.UsageKnown {
+	if !out.UsageKnown && !out.UsageEstimated {
 		return
 	}
 	if p, ok := g.prices.Lookup(out.UpstreamModel); ok {

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/sluicegw/sluice/limits"
 	"github.com/sluicegw/sluice/pricing"
 	"github.com/sluicegw/sluice/providers/mock"
 	"go.uber.org/zap"
@@ -30,6 +31,19 @@ type Config struct {
 	// Observer, when set, learns about every call (placeholders, logs and
 	// accounting hang off it).
 	Observer Observer
+
+	// Consumers, when any, close the gateway: every call must carry one of
+	// their keys.
+	Consumers []ConsumerConfig
+	// Store keeps rate limits, budgets and usage counters; nil: nothing is
+	// limited or counted (consumers may then have no limits or budget).
+	Store limits.Store
+	// FailOpen admits calls without limits while the store is unreachable
+	// (`on_store_error fail_open`); otherwise they get a 503.
+	FailOpen bool
+	// ReserveOutputTokens is the output a call without max_tokens is
+	// admitted for; 0 means DefaultReserveOutput.
+	ReserveOutputTokens int
 }
 
 // ProviderConfig declares one upstream (`provider NAME { ... }`).

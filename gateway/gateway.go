@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sluicegw/sluice/apierror"
+	"github.com/sluicegw/sluice/limits"
 	"github.com/sluicegw/sluice/metrics"
 	"github.com/sluicegw/sluice/pricing"
 	"github.com/sluicegw/sluice/providers"
@@ -31,6 +32,11 @@ type Gateway struct {
 	log       *zap.Logger
 	observer  Observer
 	created   int64 // reported as each model's "created" in GET /v1/models
+
+	consumers     *consumerTable // nil: the gateway is open
+	store         limits.Store   // nil: nothing is limited or counted
+	failOpen      bool
+	reserveOutput int
 }
 
 // New checks cfg and builds the gateway it describes.
@@ -57,7 +63,22 @@ func New(cfg Config) (*Gateway, error) {
 	if err != nil {
 		return nil, err
 	}
+	consumers, err := newConsumerTable(cfg.Consumers)
+	if err != nil {
+		return nil, err
+	}
+	if consumers != nil && cfg.Store == nil {
+		for _, c := range consumers.all {
+			if c.limited {
+				return nil, fmt.Errorf("consumer %s has limits or a budget, but the gateway has no store to keep them", c.name)
+			}
+		}
+	}
 	g := &Gateway{
+		consumers:     consumers,
+		store:         cfg.Store,
+		failOpen:      cfg.FailOpen,
+		reserveOutput: cfg.ReserveOutputTokens,
 		routes:    routes,
 		providers: byName,
 		hooks:     cfg.Hooks,
@@ -72,6 +93,9 @@ func New(cfg Config) (*Gateway, error) {
 	}
 	if g.log == nil {
 		g.log = zap.NewNop()
+	}
+	if g.reserveOutput <= 0 {
+		g.reserveOutput = DefaultReserveOutput
 	}
 	metrics.Init()
 	return g, nil
@@ -129,7 +153,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) bool {
 			methodNotAllowed(w, r, http.MethodGet)
 			return true
 		}
-		g.serveModels(w)
+		g.serveModels(w, r)
 	default:
 		return false
 	}

@@ -27,7 +27,7 @@ func record(out *Outcome) {
 		consumer = metrics.AnonymousClient
 	}
 	metrics.Requests.WithLabelValues(model, provider, statusClass(out.Status), consumer).Inc()
-	if out.UsageKnown {
+	if out.UsageKnown || out.UsageEstimated {
 		metrics.Tokens.WithLabelValues(model, provider, consumer, "input").Add(float64(out.Usage.InputTokens))
 		metrics.Tokens.WithLabelValues(model, provider, consumer, "output").Add(float64(out.Usage.OutputTokens))
 		metrics.Tokens.WithLabelValues(model, provider, consumer, "cached").Add(float64(out.Usage.CachedTokens))

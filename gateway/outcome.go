@@ -1,9 +1,12 @@
 package gateway
 
 import (
-	"github.com/sluicegw/sluice/apierror"
 	"net/http"
 	"time"
+
+	"github.com/sluicegw/sluice/apierror"
+	"github.com/sluicegw/sluice/apischema/openai"
+	"github.com/sluicegw/sluice/limits"
 )
 
 // Outcome is what the gateway learned about one call: where it went, how
@@ -12,7 +15,7 @@ type Outcome struct {
 	Endpoint      string // "chat_completions"
 	Model         string // the public model name the client asked for
 	Route         string // the declared model name that matched (metric label); "" when none did
-	Consumer      string // who called; "anonymous" until consumers exist
+	Consumer      string // who called: the consumer's name, or "anonymous" when the site declares none
 	Provider      string // the declared provider that served (or failed)
 	UpstreamModel string // the model name sent upstream
 	Stream        bool
@@ -22,6 +25,10 @@ type Outcome struct {
 	Attempts int
 	// UsageKnown is true when the upstream reported usage.
 	UsageKnown bool
+	// UsageEstimated is true when the upstream answered without reporting
+	// usage (a stream the client left, a broken stream, a server that sends
+	// none) and Usage holds the gateway's own count instead.
+	UsageEstimated bool
 	Usage      Usage
 	// CostUSD is the call's cost at the price table's prices; CostKnown is
 	// false when the usage or the upstream model's price is unknown.
@@ -50,6 +57,14 @@ type Outcome struct {
 
 	stats *targetStats   // the declared target that answered, if any
 	shape apierror.Shape // the API the client speaks: its errors' shape
+
+	// Accounting: the decoded request, its counted prompt (-1 until
+	// counted), what the limits store reserved for it, and the answer's
+	// text as relayed (kept only when a store accounts calls).
+	req          *openai.ChatRequest
+	promptTokens int
+	reservation  *limits.Reservation
+	capture      *outputCapture
 }
 
 // Observer learns about calls as they go. Its methods run on the request's

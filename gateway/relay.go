@@ -49,6 +49,8 @@ func (g *Gateway) relayWhole(w http.ResponseWriter, r *http.Request, resp *http.
 	}
 	if u := gjson.GetBytes(body, "usage"); u.IsObject() {
 		out.Usage, out.UsageKnown = parseUsage(u.Raw), true
+	} else if out.capture != nil {
+		out.capture.addMessage(body)
 	}
 	if sc != nil && sc.onResponse {
 		var e *apierror.Error
@@ -139,6 +141,9 @@ func (g *Gateway) relayStream(w http.ResponseWriter, r *http.Request, ans *answe
 			if u := gjson.GetBytes(ev.Data, "usage"); u.IsObject() {
 				out.Usage, out.UsageKnown = parseUsage(u.Raw), true
 			}
+		}
+		if !done && out.capture != nil && !out.UsageKnown {
+			out.capture.addChunk(ev.Data)
 		}
 		if buf, err = enc.encode(buf, ev); err != nil {
 			out.ErrorClass = "malformed"

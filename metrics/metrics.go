@@ -66,6 +66,13 @@ var (
 	// ScriptErrors counts failed hook calls by script, hook and kind
 	// (error, timeout), whatever their on_error policy made of them.
 	ScriptErrors *prometheus.CounterVec
+	// Rejections counts calls the gateway refused before any upstream call,
+	// by reason: invalid_api_key, model_not_allowed, rate_limit_requests,
+	// rate_limit_tokens, budget, store_unavailable.
+	Rejections *prometheus.CounterVec
+	// StoreErrors counts failed operations on the limits store (admit,
+	// settle, usage): Redis unreachable, mostly.
+	StoreErrors *prometheus.CounterVec
 )
 
 func build() {
@@ -131,12 +138,20 @@ func build() {
 		Namespace: namespace, Name: "script_errors_total",
 		Help: "Failed script hook calls, by script, hook and kind (error, timeout).",
 	}, []string{"script", "hook", "kind"})
+	Rejections = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: namespace, Name: "rejections_total",
+		Help: "Calls refused before any upstream call, by reason and consumer.",
+	}, []string{"reason", "consumer"})
+	StoreErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: namespace, Name: "store_errors_total",
+		Help: "Failed operations on the limits store, by operation (admit, settle, usage).",
+	}, []string{"op"})
 }
 
 func collectors() []prometheus.Collector {
 	once.Do(build)
 	return []prometheus.Collector{Requests, Tokens, Cost, TimeToFirstToken, RequestDuration, TimePerOutputToken, Overhead, InFlight, UpstreamErrors,
-		Retries, Fallbacks, CircuitState, ScriptDuration, ScriptErrors, scriptReloads}
+		Retries, Fallbacks, CircuitState, ScriptDuration, ScriptErrors, scriptReloads, Rejections, StoreErrors}
 }
 
 // Init creates the collectors if this process has not yet. Everything that

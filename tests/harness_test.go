@@ -111,12 +111,18 @@ type options struct {
 	site   string   // extra site directives
 	env    []string // extra environment
 	admin  bool     // serve the admin API (and /metrics) on a loopback port
+	// dataDir is Caddy's data and config home; default: a new temporary
+	// directory. A test that restarts a gateway passes the same one twice.
+	dataDir string
 }
 
 func startGatewayWith(t *testing.T, o options) *gateway {
 	t.Helper()
 	port := freePort(t)
-	dir := t.TempDir()
+	dir := o.dataDir
+	if dir == "" {
+		dir = t.TempDir()
+	}
 	admin := "admin off"
 	g := &gateway{URL: fmt.Sprintf("http://127.0.0.1:%d", port), logs: new(syncBuffer)}
 	if o.admin {
@@ -140,7 +146,7 @@ http://127.0.0.1:%d {
 }
 `, admin, o.global, port, o.site, o.body)
 	g.Caddyfile = caddyfile
-	path := filepath.Join(dir, "Caddyfile")
+	path := filepath.Join(t.TempDir(), "Caddyfile")
 	if err := os.WriteFile(path, []byte(caddyfile), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +168,8 @@ http://127.0.0.1:%d {
 		resp, err := http.Get(g.URL + "/v1/models")
 		if err == nil {
 			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
+			// 401: the site has consumers, and the probe carries no key.
+			if resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusUnauthorized {
 				return g
 			}
 		}

@@ -13,6 +13,7 @@
 //	hang           sends headers and one event, then waits for the client to go
 //	stall          sends headers, then nothing: waits for the client to go
 //	garbage        200 with a body that is not JSON (or, streamed, not JSON events)
+//	bill-N, bill-hang-N  bill like a provider (see Billing)
 //
 // Every request is recorded, with whether its context ended before the
 // handler did (a cancelled upstream call).
@@ -63,6 +64,7 @@ type Server struct {
 	*httptest.Server
 	mu       sync.Mutex
 	requests []*Request
+	book     billingBook
 }
 
 // New starts a fake on 127.0.0.1. Close it when done.
@@ -121,6 +123,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	includeUsage := req.StreamOptions != nil && req.StreamOptions.IncludeUsage
+	if s.serveBilling(w, r, body, req.Model, req.Stream, includeUsage) {
+		return
+	}
 	flusher := w.(http.Flusher)
 	switch {
 	case req.Model == "fixture" || req.Model == "slow":
