@@ -79,14 +79,14 @@ func New(cfg Config) (*Gateway, error) {
 		store:         cfg.Store,
 		failOpen:      cfg.FailOpen,
 		reserveOutput: cfg.ReserveOutputTokens,
-		routes:    routes,
-		providers: byName,
-		hooks:     cfg.Hooks,
-		prices:    prices,
-		maxBody:   cfg.MaxBody,
-		log:       cfg.Logger,
-		observer:  cfg.Observer,
-		created:   time.Now().Unix(),
+		routes:        routes,
+		providers:     byName,
+		hooks:         cfg.Hooks,
+		prices:        prices,
+		maxBody:       cfg.MaxBody,
+		log:           cfg.Logger,
+		observer:      cfg.Observer,
+		created:       time.Now().Unix(),
 	}
 	if g.maxBody <= 0 {
 		g.maxBody = DefaultMaxBody

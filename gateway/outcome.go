@@ -29,7 +29,7 @@ type Outcome struct {
 	// usage (a stream the client left, a broken stream, a server that sends
 	// none) and Usage holds the gateway's own count instead.
 	UsageEstimated bool
-	Usage      Usage
+	Usage          Usage
 	// CostUSD is the call's cost at the price table's prices; CostKnown is
 	// false when the usage or the upstream model's price is unknown.
 	CostUSD   float64
