@@ -3,6 +3,7 @@ package caddymodule
 import (
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -23,11 +24,16 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //
 //	ai_gateway [<matcher>] {
 //		provider <name> {
-//			type openai|openai_compatible|mock
-//			base_url <url>
+//			type openai|openai_compatible|azure|anthropic|gemini|bedrock|mock
+//			base_url <url>             # required for openai, openai_compatible, azure
 //			api_key <key>              # may repeat: keys are used in turn
 //			header <name> <value>      # may repeat
 //			timeout <duration>
+//			api_version <version>      # type azure only
+//			region <aws-region>        # type bedrock only, as are the three below
+//			access_key_id <id>
+//			secret_access_key <secret>
+//			session_token <token>
 //
 //			# type mock only
 //			chunks <n>
@@ -195,7 +201,8 @@ func parseProvider(d *caddyfile.Dispenser) (ProviderConfig, error) {
 				p.Headers = http.Header{}
 			}
 			p.Headers.Add(name, value)
-		case "type", "base_url", "timeout", "chunk_delay", "latency", "chunks", "fail_after", "fail_status":
+		case "type", "base_url", "timeout", "chunk_delay", "latency", "chunks", "fail_after", "fail_status",
+			"api_version", "region", "access_key_id", "secret_access_key", "session_token":
 			if err := once(word); err != nil {
 				return p, err
 			}
@@ -214,17 +221,15 @@ func parseProvider(d *caddyfile.Dispenser) (ProviderConfig, error) {
 		}
 	}
 	if p.Type == "" {
-		return p, d.Errf("provider %s: type is required (openai, openai_compatible or mock)", p.Name)
+		return p, d.Errf("provider %s: type is required (%s)", p.Name, strings.Join(providerTypes(), ", "))
 	}
-	if p.Type != "mock" {
-		for _, word := range []string{"chunks", "chunk_delay", "latency", "fail_status", "fail_after"} {
-			if seen[word] {
-				return p, d.Errf("provider %s: %s applies to type mock only", p.Name, word)
-			}
+	for word, only := range typeOnlyWords {
+		if seen[word] && p.Type != only {
+			return p, d.Errf("provider %s: %s applies to type %s only", p.Name, word, only)
 		}
-		if p.BaseURL == "" {
-			return p, d.Errf("provider %s: base_url is required for type %s", p.Name, p.Type)
-		}
+	}
+	if p.BaseURL == "" && baseURLRequired[p.Type] {
+		return p, d.Errf("provider %s: base_url is required for type %s", p.Name, p.Type)
 	}
 	return p, nil
 }
@@ -234,14 +239,22 @@ func (p *ProviderConfig) setWord(d *caddyfile.Dispenser, word, arg string) error
 	var err error
 	switch word {
 	case "type":
-		switch arg {
-		case "openai", "openai_compatible", "mock":
-			p.Type = arg
-		default:
-			return d.Errf("provider %s: unknown type %q (known: openai, openai_compatible, mock)", p.Name, arg)
+		if !slices.Contains(providerTypes(), arg) {
+			return d.Errf("provider %s: unknown type %q (known: %s)", p.Name, arg, strings.Join(providerTypes(), ", "))
 		}
+		p.Type = arg
 	case "base_url":
 		p.BaseURL = arg
+	case "api_version":
+		p.APIVersion = arg
+	case "region":
+		p.Region = arg
+	case "access_key_id":
+		p.AccessKeyID = arg
+	case "secret_access_key":
+		p.SecretAccessKey = arg
+	case "session_token":
+		p.SessionToken = arg
 	case "timeout":
 		p.Timeout, err = parseDuration(d, word, arg)
 	case "chunk_delay":

@@ -63,12 +63,15 @@ type ProviderConfig struct {
 	// Name is how targets refer to this provider (`target NAME/model`).
 	Name string `json:"name"`
 
-	// Type is the upstream's kind: openai, openai_compatible or mock.
+	// Type is the upstream's kind: openai, openai_compatible, azure,
+	// anthropic, gemini, bedrock or mock.
 	Type string `json:"type"`
 
-	// BaseURL is the API root, including the version path, e.g.
-	// https://api.openai.com/v1. Placeholders such as {env.VAR} are
-	// replaced at load time. Not used by type mock.
+	// BaseURL is the API root: for openai and openai_compatible including
+	// the version path (https://api.openai.com/v1); for azure, anthropic,
+	// gemini and bedrock the service root, to which the gateway adds their
+	// paths (anthropic, gemini and bedrock have defaults). Placeholders such
+	// as {env.VAR} are replaced at load time. Not used by type mock.
 	BaseURL string `json:"base_url,omitempty"`
 
 	// APIKeys are sent as "Authorization: Bearer KEY", one per call,
@@ -84,6 +87,22 @@ type ProviderConfig struct {
 	// for a non-streamed answer, the whole body. A stream whose headers
 	// arrived in time runs as long as the upstream sends. Default: 10m.
 	Timeout caddy.Duration `json:"timeout,omitempty"`
+
+	// APIVersion (type azure) is the api-version query parameter of every
+	// call, e.g. 2024-10-21.
+	APIVersion string `json:"api_version,omitempty"`
+
+	// Region (type bedrock) is the AWS region, e.g. us-east-1. Default:
+	// $AWS_REGION, else $AWS_DEFAULT_REGION.
+	Region string `json:"region,omitempty"`
+
+	// AccessKeyID, SecretAccessKey and SessionToken (type bedrock) are the
+	// AWS credentials calls are signed with (SigV4). Defaults:
+	// $AWS_ACCESS_KEY_ID, $AWS_SECRET_ACCESS_KEY, $AWS_SESSION_TOKEN.
+	// Placeholders are replaced at load time.
+	AccessKeyID     string `json:"access_key_id,omitempty"`
+	SecretAccessKey string `json:"secret_access_key,omitempty"`
+	SessionToken    string `json:"session_token,omitempty"`
 
 	// Chunks (type mock) is how many content chunks a streamed answer has.
 	// Default: 8.
@@ -214,10 +233,13 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	}
 	for _, p := range h.Providers {
 		pc := gateway.ProviderConfig{
-			Name:    p.Name,
-			Type:    p.Type,
-			BaseURL: repl.ReplaceKnown(p.BaseURL, ""),
-			Timeout: time.Duration(p.Timeout),
+			Name:       p.Name,
+			Type:       p.Type,
+			BaseURL:    repl.ReplaceKnown(p.BaseURL, ""),
+			Timeout:    time.Duration(p.Timeout),
+			APIVersion: p.APIVersion, Region: repl.ReplaceKnown(p.Region, ""),
+			AccessKeyID: repl.ReplaceKnown(p.AccessKeyID, ""), SecretAccessKey: repl.ReplaceKnown(p.SecretAccessKey, ""),
+			SessionToken: repl.ReplaceKnown(p.SessionToken, ""),
 			Mock: mock.Options{
 				Chunks: p.Chunks, ChunkDelay: time.Duration(p.ChunkDelay), Latency: time.Duration(p.Latency),
 				FailStatus: p.FailStatus, FailAfter: p.FailAfter,

@@ -49,12 +49,17 @@ type Config struct {
 // ProviderConfig declares one upstream (`provider NAME { ... }`).
 type ProviderConfig struct {
 	Name    string
-	Type    string // openai | openai_compatible | mock
+	Type    string // mock, or a type the providers registry knows (openai, openai_compatible, azure, ...)
 	BaseURL string
 	APIKeys []string
 	Headers http.Header
 	Timeout time.Duration
 	Mock    mock.Options // type mock only
+
+	APIVersion string // azure
+	// AWS credentials (bedrock); each empty one defaults to its usual
+	// environment variable.
+	Region, AccessKeyID, SecretAccessKey, SessionToken string
 }
 
 // ModelConfig declares one public model name (`model NAME { ... }`). A name

@@ -101,13 +101,10 @@ func New(cfg Config) (*Gateway, error) {
 	return g, nil
 }
 
-// newProvider builds one declared provider.
+// newProvider builds one declared provider: the built-in mock here, every
+// other type from the providers registry.
 func newProvider(pc ProviderConfig) (providers.Provider, error) {
 	switch pc.Type {
-	case "openai", "openai_compatible":
-		return openai.New(openai.Config{
-			Name: pc.Name, BaseURL: pc.BaseURL, APIKeys: pc.APIKeys, Headers: pc.Headers, Timeout: pc.Timeout,
-		})
 	case "mock":
 		// The mock is an OpenAI upstream reached through an in-process
 		// transport, so it exercises exactly the path a real one takes.
@@ -118,7 +115,11 @@ func newProvider(pc ProviderConfig) (providers.Provider, error) {
 	case "":
 		return nil, fmt.Errorf("provider %s has no type", pc.Name)
 	default:
-		return nil, fmt.Errorf("provider %s: unknown type %q (known: openai, openai_compatible, mock)", pc.Name, pc.Type)
+		return providers.New(providers.Config{
+			Name: pc.Name, Type: pc.Type, BaseURL: pc.BaseURL, APIKeys: pc.APIKeys, Headers: pc.Headers, Timeout: pc.Timeout,
+			APIVersion: pc.APIVersion, Region: pc.Region, AccessKeyID: pc.AccessKeyID, SecretAccessKey: pc.SecretAccessKey,
+			SessionToken: pc.SessionToken,
+		})
 	}
 }
 

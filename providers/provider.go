@@ -8,8 +8,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -104,4 +106,17 @@ func (b *bodyReader) Close() error {
 		b.body.Done()
 	}
 	return nil
+}
+
+// CheckBaseURL checks a provider's base_url and returns it without a
+// trailing slash.
+func CheckBaseURL(provider, baseURL string) (string, error) {
+	base := strings.TrimRight(baseURL, "/")
+	if base == "" {
+		return "", fmt.Errorf("provider %s: base_url is required", provider)
+	}
+	if !strings.HasPrefix(base, "http://") && !strings.HasPrefix(base, "https://") {
+		return "", fmt.Errorf("provider %s: base_url %q must start with http:// or https://", provider, baseURL)
+	}
+	return base, nil
 }

@@ -1,4 +1,4 @@
-package openai
+package providers
 
 import (
 	"net/http"
@@ -23,26 +23,32 @@ type apiKey struct {
 	coolUntil atomic.Int64 // unix nanoseconds
 }
 
-func newKeys(values []string) []*apiKey {
-	keys := make([]*apiKey, len(values))
-	for i, v := range values {
-		keys[i] = &apiKey{value: v}
-	}
-	return keys
+// keyRing is a provider's keys (`api_key`, repeated), used in turn.
+type keyRing struct {
+	keys []*apiKey
+	next atomic.Uint64
 }
 
-// pickKey takes the keys in turn, skipping those cooling down; when all are,
+func newKeyRing(values []string) *keyRing {
+	r := &keyRing{keys: make([]*apiKey, len(values))}
+	for i, v := range values {
+		r.keys[i] = &apiKey{value: v}
+	}
+	return r
+}
+
+// pick takes the keys in turn, skipping those cooling down; when all are,
 // it takes the one whose cooldown ends first (a call with a doubtful key
 // beats no call).
-func (p *Provider) pickKey(now time.Time) *apiKey {
-	n := len(p.keys)
+func (r *keyRing) pick(now time.Time) *apiKey {
+	n := len(r.keys)
 	if n == 0 {
 		return nil
 	}
-	start := int((p.next.Add(1) - 1) % uint64(n))
+	start := int((r.next.Add(1) - 1) % uint64(n))
 	var soonest *apiKey
 	for i := 0; i < n; i++ {
-		k := p.keys[(start+i)%n]
+		k := r.keys[(start+i)%n]
 		until := k.coolUntil.Load()
 		if until <= now.UnixNano() {
 			return k
