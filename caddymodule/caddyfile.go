@@ -60,6 +60,14 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //			budget <amount>usd/<period>                         # e.g. 25usd/1d
 //			metadata <key> <value>     # may repeat; scripts see consumer.metadata
 //		}
+//		guard {
+//			max_input_tokens <n>
+//			max_output_tokens <n>      # clamps max_tokens
+//			max_messages <n>
+//			prompt_injection off|log|block [threshold <0..1>]
+//			redact pii [redact|block|mask_and_restore] [EMAIL|PHONE|CARD|IBAN|ID|IP|SECRET ...]
+//			deny prompt|answer <regexp>   # may repeat
+//		}
 //		reserve_output_tokens <n>      # admitted output when max_tokens is unset; default 4096
 //		max_body <size>                # e.g. 8MB, 512KiB
 //		script <path.lua|.js|.wasm> [{  # may repeat; run in the order written
@@ -126,6 +134,15 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				}
 			}
 			h.Consumers = append(h.Consumers, c)
+		case "guard":
+			if h.Guard != nil {
+				return d.Err("guard is already set")
+			}
+			g, err := parseGuard(d)
+			if err != nil {
+				return err
+			}
+			h.Guard = g
 		case "reserve_output_tokens":
 			if h.ReserveOutputTokens != 0 {
 				return d.Err("reserve_output_tokens is already set")

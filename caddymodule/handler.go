@@ -48,6 +48,10 @@ type Handler struct {
 	// call needs one of their keys.
 	Consumers []ConsumerConfig `json:"consumers,omitempty"`
 
+	// Guard checks prompts and answers: token and message caps, prompt
+	// injection, personal data, deny patterns.
+	Guard *GuardConfig `json:"guard,omitempty"`
+
 	// ReserveOutputTokens is the output a call that sets no max_tokens is
 	// admitted for against token limits and budgets (settlement then
 	// replaces it with the real usage). Default: 4096.
@@ -227,6 +231,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	cfg := gateway.Config{
 		MaxBody: h.MaxBody, Logger: h.logger, Observer: placeholders{}, Prices: app.prices,
 		Store: app.store, FailOpen: app.OnStoreError == "fail_open", ReserveOutputTokens: h.ReserveOutputTokens,
+		Guards: h.Guard.gateway(),
 	}
 	if cfg.Consumers, err = gatewayConsumers(h.Consumers, repl); err != nil {
 		return fmt.Errorf("ai_gateway: %w", err)

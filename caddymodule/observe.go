@@ -29,7 +29,8 @@ import (
 // The first six are set before the answer's first byte, so `header` can use
 // them; the others when the call ends, so they are for logs. The access log
 // entry of each call gets the same fields under "ai_gateway", with the
-// metadata scripts set and usage_estimated (true when the upstream reported
+// metadata scripts set, the guard decisions ("prompt_injection:block",
+// "pii_email:redact") and usage_estimated (true when the upstream reported
 // no usage and the gateway counted the tokens itself).
 type placeholders struct{}
 
@@ -78,6 +79,7 @@ func (p placeholders) Finished(r *http.Request, o *gateway.Outcome) {
 			zap.String("ttft_ms", ttft),
 			zap.String("overhead_ms", overhead),
 			zap.String("error", o.Error),
+			zap.Strings("guards", o.Guards),
 			zap.Any("metadata", o.Metadata),
 		))
 	}

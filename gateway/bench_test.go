@@ -53,7 +53,8 @@ func BenchmarkDecodeEncode(b *testing.B) {
 // store every Caddy config gets by default (usage counted, no consumer);
 // "limited" has a consumer with a key, a request limit, a token limit and a
 // budget, so the prompt is counted with the tokenizer and the call is
-// admitted and settled.
+// admitted and settled; "guarded" has every guard on (token caps, prompt
+// injection, PII redaction of the prompt and of every streamed chunk).
 func BenchmarkHandlerMock(b *testing.B) {
 	store, err := limits.NewMemory(limits.MemoryOptions{})
 	if err != nil {
@@ -70,11 +71,13 @@ func BenchmarkHandlerMock(b *testing.B) {
 		{Kind: limits.Requests, Limit: 1 << 40, Window: time.Minute},
 		{Kind: limits.Tokens, Limit: 1e15, Window: time.Minute},
 	}, Budget: &limits.Budget{AmountUSD: 1e6, Period: 24 * time.Hour}}}
+	guarded := base
+	guarded.Guards = &GuardConfig{MaxInputTokens: 100000, MaxOutputTokens: 4096, PromptInjection: "block", PII: "redact"}
 	streamBody := bytes.Replace(benchBody, []byte(`"stream":false`), []byte(`"stream":true`), 1)
 	for _, variant := range []struct {
 		name string
 		cfg  Config
-	}{{"open", base}, {"counted", counted}, {"limited", limited}} {
+	}{{"open", base}, {"counted", counted}, {"limited", limited}, {"guarded", guarded}} {
 		g, err := New(variant.cfg)
 		if err != nil {
 			b.Fatal(err)

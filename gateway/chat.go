@@ -75,6 +75,17 @@ func (g *Gateway) serveCall(w http.ResponseWriter, r *http.Request, shape apierr
 		return
 	}
 
+	var gc *guardCall
+	if g.guards != nil {
+		changed, call, aerr := g.checkRequest(body.bytes(), req, &out)
+		if aerr != nil {
+			g.fail(w, &out, aerr)
+			return
+		}
+		body.replace(changed)
+		gc = call
+	}
+
 	var sc *scriptCall
 	if g.hooks != nil {
 		consumer := out.Consumer
@@ -148,9 +159,9 @@ func (g *Gateway) serveCall(w http.ResponseWriter, r *http.Request, shape apierr
 		if shape == apierror.Anthropic {
 			enc = &anthropicEncoder{tr: translate.NewOpenAIStreamToAnthropic(out.Model)}
 		}
-		g.relayStream(w, r, ans, &out, enc, sc)
+		g.relayStream(w, r, ans, &out, enc, sc, g.newStreamGuard(gc, &out))
 	} else {
-		g.relayWhole(w, r, ans.resp, &out, sc)
+		g.relayWhole(w, r, ans.resp, &out, sc, gc)
 	}
 }
 

@@ -41,6 +41,8 @@ type Config struct {
 	// FailOpen admits calls without limits while the store is unreachable
 	// (`on_store_error fail_open`); otherwise they get a 503.
 	FailOpen bool
+	// Guards, when set, checks prompts and answers (`guard { ... }`).
+	Guards *GuardConfig
 	// ReserveOutputTokens is the output a call without max_tokens is
 	// admitted for; 0 means DefaultReserveOutput.
 	ReserveOutputTokens int

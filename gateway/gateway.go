@@ -33,6 +33,7 @@ type Gateway struct {
 	observer  Observer
 	created   int64 // reported as each model's "created" in GET /v1/models
 
+	guards        *guards        // nil: no guard block
 	consumers     *consumerTable // nil: the gateway is open
 	store         limits.Store   // nil: nothing is limited or counted
 	failOpen      bool
@@ -74,7 +75,14 @@ func New(cfg Config) (*Gateway, error) {
 			}
 		}
 	}
+	var gs *guards
+	if cfg.Guards != nil {
+		if gs, err = newGuards(*cfg.Guards); err != nil {
+			return nil, err
+		}
+	}
 	g := &Gateway{
+		guards:        gs,
 		consumers:     consumers,
 		store:         cfg.Store,
 		failOpen:      cfg.FailOpen,

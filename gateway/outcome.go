@@ -47,6 +47,9 @@ type Outcome struct {
 	// Overhead is the gateway's own time: Duration - UpstreamWait -
 	// ClientWait (parsing, routing, serialising and relaying included).
 	Overhead time.Duration
+	// Guards lists the guard decisions taken, as "rule:action"
+	// ("prompt_injection:block", "pii_email:redact").
+	Guards []string
 	// Metadata is what scripts wrote into req.metadata.
 	Metadata map[string]string
 	// Error says why the call failed, when it did.

@@ -31,7 +31,7 @@ const (
 
 // relayWhole sends a non-streamed answer on, as the upstream sent it, after
 // reading its usage.
-func (g *Gateway) relayWhole(w http.ResponseWriter, r *http.Request, resp *http.Response, out *Outcome, sc *scriptCall) {
+func (g *Gateway) relayWhole(w http.ResponseWriter, r *http.Request, resp *http.Response, out *Outcome, sc *scriptCall, gc *guardCall) {
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxUpstreamBody+1))
 	if err != nil {
 		g.failRead(w, out, err)
@@ -51,6 +51,13 @@ func (g *Gateway) relayWhole(w http.ResponseWriter, r *http.Request, resp *http.
 		out.Usage, out.UsageKnown = parseUsage(u.Raw), true
 	} else if out.capture != nil {
 		out.capture.addMessage(body)
+	}
+	if g.guards != nil {
+		var e *apierror.Error
+		if body, e = g.checkAnswer(body, gc, out); e != nil {
+			g.fail(w, out, e)
+			return
+		}
 	}
 	if sc != nil && sc.onResponse {
 		var e *apierror.Error
@@ -91,7 +98,7 @@ var (
 // handed to the encoder, which writes what the client's API makes of it.
 // Headers go out with the first bytes for the client: until then a failure
 // is still an ordinary error answer.
-func (g *Gateway) relayStream(w http.ResponseWriter, r *http.Request, ans *answer, out *Outcome, enc streamEncoder, sc *scriptCall) {
+func (g *Gateway) relayStream(w http.ResponseWriter, r *http.Request, ans *answer, out *Outcome, enc streamEncoder, sc *scriptCall, sg *streamGuard) {
 	rd := ans.rd
 	bufp := outBufPool.Get().(*[]byte)
 	defer outBufPool.Put(bufp)
@@ -120,6 +127,18 @@ func (g *Gateway) relayStream(w http.ResponseWriter, r *http.Request, ans *answe
 			out.ErrorClass = class
 			g.endStream(w, rc, out, enc, buf, e)
 			return
+		}
+		if sg != nil && !bytes.Equal(ev.Data, doneData) {
+			data, e := sg.chunk(ev.Data)
+			if e != nil {
+				if !started {
+					g.fail(w, out, e)
+				} else {
+					g.endStream(w, rc, out, enc, buf, e)
+				}
+				return
+			}
+			ev.Data = data
 		}
 		if sc != nil && sc.onChunk {
 			data, drop, e := runOnChunk(r.Context(), sc, ev.Data)

@@ -70,6 +70,11 @@ var (
 	// by reason: invalid_api_key, model_not_allowed, rate_limit_requests,
 	// rate_limit_tokens, budget, store_unavailable.
 	Rejections *prometheus.CounterVec
+	// GuardDecisions counts guard decisions by rule (max_input_tokens,
+	// max_output_tokens, max_messages, prompt_injection, pii_<kind>,
+	// deny_prompt_<n>, deny_answer_<n>) and action (block, log, clamp,
+	// redact, mask_and_restore, redact_answer).
+	GuardDecisions *prometheus.CounterVec
 	// StoreErrors counts failed operations on the limits store (admit,
 	// settle, usage): Redis unreachable, mostly.
 	StoreErrors *prometheus.CounterVec
@@ -142,6 +147,10 @@ func build() {
 		Namespace: namespace, Name: "rejections_total",
 		Help: "Calls refused before any upstream call, by reason and consumer.",
 	}, []string{"reason", "consumer"})
+	GuardDecisions = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: namespace, Name: "guard_decisions_total",
+		Help: "Guard decisions, by rule and action.",
+	}, []string{"rule", "action"})
 	StoreErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: namespace, Name: "store_errors_total",
 		Help: "Failed operations on the limits store, by operation (admit, settle, usage).",
@@ -151,7 +160,7 @@ func build() {
 func collectors() []prometheus.Collector {
 	once.Do(build)
 	return []prometheus.Collector{Requests, Tokens, Cost, TimeToFirstToken, RequestDuration, TimePerOutputToken, Overhead, InFlight, UpstreamErrors,
-		Retries, Fallbacks, CircuitState, ScriptDuration, ScriptErrors, scriptReloads, Rejections, StoreErrors}
+		Retries, Fallbacks, CircuitState, ScriptDuration, ScriptErrors, scriptReloads, Rejections, StoreErrors, GuardDecisions}
 }
 
 // Init creates the collectors if this process has not yet. Everything that

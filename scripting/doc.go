@@ -80,6 +80,13 @@
 //	                          [0, 2^53), equal in Lua and JavaScript and
 //	                          across restarts, for sticky splits
 //	gw.now()                  the time as Unix seconds, with milliseconds
+//	gw.detect_injection(text [, "tool"])
+//	                          the built-in prompt-injection detector's
+//	                          verdict: {injection, score, signals}; "tool"
+//	                          scores text as a tool result
+//	gw.redact(text)           text with personal data and secrets masked
+//	                          ([EMAIL], [PHONE], [CARD], [IBAN], [ID], [IP],
+//	                          [SECRET]); Lua also returns the kinds found
 //
 // gw.hash is 64-bit FNV-1a over the UTF-8 bytes of s, keeping the low 53
 // bits, so the number is exact in both languages. A non-string argument is

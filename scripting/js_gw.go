@@ -31,6 +31,26 @@ func (vm *jsVM) installGW() {
 	})
 	_ = gw.Set("now", func(goja.FunctionCall) goja.Value { return rt.ToValue(nowSeconds()) })
 	_ = gw.Set("json", frozen(js))
+	_ = gw.Set("detect_injection", func(call goja.FunctionCall) goja.Value {
+		source := "prompt"
+		if s := call.Argument(1); !absent(s) {
+			source = s.String()
+		}
+		r := detectInjection(call.Argument(0).String(), source)
+		o := rt.NewObject()
+		_ = o.Set("injection", r.Injection)
+		_ = o.Set("score", r.Score)
+		signals := make([]any, len(r.Signals))
+		for i, s := range r.Signals {
+			signals[i] = s
+		}
+		_ = o.Set("signals", rt.NewArray(signals...))
+		return o
+	})
+	_ = gw.Set("redact", func(call goja.FunctionCall) goja.Value {
+		out, _ := redactText(call.Argument(0).String())
+		return rt.ToValue(out)
+	})
 
 	console := rt.NewObject()
 	for _, level := range []string{"debug", "info", "warn", "error"} {

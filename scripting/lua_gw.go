@@ -20,6 +20,8 @@ func (vm *luaVM) installGW() {
 	gw.RawSetString("hash", L.NewFunction(luaHash))
 	gw.RawSetString("now", L.NewFunction(luaNow))
 	gw.RawSetString("json", vm.readOnly(js, "gw.json"))
+	gw.RawSetString("detect_injection", L.NewFunction(luaDetectInjection))
+	gw.RawSetString("redact", L.NewFunction(luaRedact))
 	L.G.Global.RawSetString("gw", vm.readOnly(gw, "gw"))
 }
 
@@ -151,4 +153,32 @@ func encodeJSON(v any) (string, error) {
 		return "", err
 	}
 	return string(bytes.TrimSuffix(b.Bytes(), []byte{'\n'})), nil
+}
+
+// luaDetectInjection is gw.detect_injection(text [, "tool"]) ->
+// {injection = bool, score = number, signals = {names}}.
+func luaDetectInjection(L *lua.LState) int {
+	r := detectInjection(L.CheckString(1), L.OptString(2, "prompt"))
+	t := L.CreateTable(0, 3)
+	t.RawSetString("injection", lua.LBool(r.Injection))
+	t.RawSetString("score", lua.LNumber(r.Score))
+	signals := L.CreateTable(len(r.Signals), 0)
+	for _, s := range r.Signals {
+		signals.Append(lua.LString(s))
+	}
+	t.RawSetString("signals", signals)
+	L.Push(t)
+	return 1
+}
+
+// luaRedact is gw.redact(text) -> redacted text, {kinds found}.
+func luaRedact(L *lua.LState) int {
+	out, kinds := redactText(L.CheckString(1))
+	L.Push(lua.LString(out))
+	t := L.CreateTable(len(kinds), 0)
+	for _, k := range kinds {
+		t.Append(lua.LString(k))
+	}
+	L.Push(t)
+	return 2
 }

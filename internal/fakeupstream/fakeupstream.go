@@ -14,6 +14,7 @@
 //	stall          sends headers, then nothing: waits for the client to go
 //	garbage        200 with a body that is not JSON (or, streamed, not JSON events)
 //	bill-N, bill-hang-N  bill like a provider (see Billing)
+//	echo, leak     answer with a given text (see serveText)
 //
 // Every request is recorded, with whether its context ended before the
 // handler did (a cancelled upstream call).
@@ -123,7 +124,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	includeUsage := req.StreamOptions != nil && req.StreamOptions.IncludeUsage
-	if s.serveBilling(w, r, body, req.Model, req.Stream, includeUsage) {
+	if s.serveBilling(w, r, body, req.Model, req.Stream, includeUsage) || s.serveText(w, body, req.Model, req.Stream, includeUsage) {
 		return
 	}
 	flusher := w.(http.Flusher)
