@@ -42,6 +42,7 @@ var Stream []byte
 // Request is what the fake received.
 type Request struct {
 	Header http.Header
+	URL    string // path and query
 	Body   []byte
 	// Cancelled is true when the caller went away before the answer was
 	// complete. Read it after Wait returned true.
@@ -103,7 +104,7 @@ func StreamEvents() []string {
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
-	rec := &Request{Header: r.Header.Clone(), Body: body, done: make(chan struct{})}
+	rec := &Request{Header: r.Header.Clone(), URL: r.URL.RequestURI(), Body: body, done: make(chan struct{})}
 	s.mu.Lock()
 	s.requests = append(s.requests, rec)
 	s.mu.Unlock()
