@@ -136,6 +136,7 @@ func newProvider(pc ProviderConfig) (providers.Provider, error) {
 const (
 	pathChat     = "/chat/completions"
 	pathMessages = "/messages"
+	pathCount    = "/messages/count_tokens"
 	pathModels   = "/models"
 )
 
@@ -157,6 +158,12 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) bool {
 			return true
 		}
 		g.serveEndpoint(w, r, apierror.Anthropic)
+	case pathCount:
+		if r.Method != http.MethodPost {
+			methodNotAllowed(w, r, http.MethodPost)
+			return true
+		}
+		g.serveCountTokens(w, r)
 	case pathModels:
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			methodNotAllowed(w, r, http.MethodGet)
@@ -180,7 +187,7 @@ func (g *Gateway) serveEndpoint(w http.ResponseWriter, r *http.Request, shape ap
 func methodNotAllowed(w http.ResponseWriter, r *http.Request, allow string) {
 	w.Header().Set("Allow", allow)
 	shape := apierror.OpenAI
-	if strings.TrimPrefix(r.URL.Path, "/v1") == pathMessages {
+	if p := strings.TrimPrefix(r.URL.Path, "/v1"); p == pathMessages || p == pathCount {
 		shape = apierror.Anthropic
 	}
 	apierror.Write(w, shape, apierror.MethodNotAllowed(r.Method, r.URL.Path, allow))
