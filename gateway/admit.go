@@ -47,11 +47,16 @@ func (g *Gateway) admit(ctx context.Context, h http.Header, c *consumer, req *op
 	}
 	ask := limits.Ask{Consumer: c.name, Model: req.Model, Rules: c.rules, Budget: c.budget}
 	if c.countsTokens {
-		out.promptTokens = tokens.ChatPrompt(req)
+		if out.promptTokens < 0 {
+			out.promptTokens = tokens.ChatPrompt(req)
+		}
 		output := g.reserveOutput
-		if req.MaxCompletionTokens != nil {
+		switch {
+		case out.Endpoint == endpointEmbeddings:
+			output = 0 // embeddings have input tokens only
+		case req.MaxCompletionTokens != nil:
 			output = *req.MaxCompletionTokens
-		} else if req.MaxTokens != nil {
+		case req.MaxTokens != nil:
 			output = *req.MaxTokens
 		}
 		output = max(output, 0)

@@ -25,6 +25,9 @@ type attemptPlan struct {
 	timeout    time.Duration // per attempt; 0: the provider's
 	deadline   time.Duration // the whole call (applied by the caller)
 	firstToken time.Duration // streams: until the first event
+	// embeddings: the call is POST /v1/embeddings, sent with
+	// providers.Embedder instead of as a chat completion.
+	embeddings bool
 }
 
 // Backoff before an attempt on a target the call already tried: doubling
@@ -113,7 +116,13 @@ func (g *Gateway) attempt(ctx context.Context, out *Outcome, plan *attemptPlan, 
 // failure's class, the upstream status (if one answered) and the upstream's
 // Retry-After.
 func (g *Gateway) try(ctx context.Context, out *Outcome, plan *attemptPlan, c candidate, body *sharedBody, req *openai.ChatRequest, clientWantsUsage bool) (*answer, *apierror.Error, string, int, time.Duration) {
-	upstreamBody, err := upstreamChatBody(body.bytes(), req, c.model, clientWantsUsage)
+	var upstreamBody []byte
+	var err error
+	if plan.embeddings {
+		upstreamBody, err = upstreamModelBody(body.bytes(), req.Model, c.model)
+	} else {
+		upstreamBody, err = upstreamChatBody(body.bytes(), req, c.model, clientWantsUsage)
+	}
 	if err != nil {
 		return nil, apierror.Internal("The request could not be prepared for the upstream: %v.", err), "", 0, 0
 	}
@@ -145,9 +154,13 @@ func (g *Gateway) try(ctx context.Context, out *Outcome, plan *attemptPlan, c ca
 	}
 
 	sent := time.Now()
-	resp, err := c.provider.Send(attemptCtx, &providers.Call{
-		Model: c.model, Body: upstreamBody, Stream: req.Stream, Timeout: plan.timeout, Release: body.retain(),
-	})
+	call := &providers.Call{Model: c.model, Body: upstreamBody, Stream: req.Stream, Timeout: plan.timeout, Release: body.retain()}
+	var resp *http.Response
+	if plan.embeddings {
+		resp, err = c.provider.(providers.Embedder).Embed(attemptCtx, call)
+	} else {
+		resp, err = c.provider.Send(attemptCtx, call)
+	}
 	out.UpstreamWait += time.Since(sent)
 	if err != nil {
 		e, class := attemptError(out.Provider, err)

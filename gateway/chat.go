@@ -35,15 +35,9 @@ func (g *Gateway) serveCall(w http.ResponseWriter, r *http.Request, shape apierr
 	out := Outcome{Endpoint: endpointName(shape), Start: time.Now(), Consumer: metrics.AnonymousClient, shape: shape, promptTokens: -1}
 	defer g.finish(r, &out)
 
-	var c *consumer
-	if g.consumers != nil {
-		var aerr *apierror.Error
-		if c, aerr = g.consumers.identify(r); aerr != nil {
-			metrics.Rejections.WithLabelValues(rejectKey, metrics.AnonymousClient).Inc()
-			g.fail(w, &out, aerr)
-			return
-		}
-		out.Consumer = c.name
+	c, ok := g.identify(w, r, &out)
+	if !ok {
+		return
 	}
 	buf, aerr := readBody(r, g.maxBody)
 	if aerr != nil {
@@ -165,6 +159,22 @@ func (g *Gateway) serveCall(w http.ResponseWriter, r *http.Request, shape apierr
 	}
 }
 
+// identify finds the caller's consumer, when the site has consumers; a
+// missing or unknown key is answered here (ok false).
+func (g *Gateway) identify(w http.ResponseWriter, r *http.Request, out *Outcome) (c *consumer, ok bool) {
+	if g.consumers == nil {
+		return nil, true
+	}
+	c, aerr := g.consumers.identify(r)
+	if aerr != nil {
+		metrics.Rejections.WithLabelValues(rejectKey, metrics.AnonymousClient).Inc()
+		g.fail(w, out, aerr)
+		return nil, false
+	}
+	out.Consumer = c.name
+	return c, true
+}
+
 // endpointName names an endpoint in metrics and logs.
 func endpointName(shape apierror.Shape) string {
 	if shape == apierror.Anthropic {
@@ -224,11 +234,9 @@ func (g *Gateway) route(r *http.Request, req *openai.ChatRequest, bodyLen int, s
 // for so the gateway always learns the tokens used. When nothing changes the
 // client's bytes are sent as they are.
 func upstreamChatBody(body []byte, req *openai.ChatRequest, model string, clientWantsUsage bool) ([]byte, error) {
-	var err error
-	if model != req.Model {
-		if body, err = sjson.SetBytes(body, "model", model); err != nil {
-			return nil, err
-		}
+	body, err := upstreamModelBody(body, req.Model, model)
+	if err != nil {
+		return nil, err
 	}
 	if req.Stream && !clientWantsUsage {
 		if body, err = sjson.SetRawBytes(body, "stream_options.include_usage", []byte("true")); err != nil {
@@ -236,6 +244,15 @@ func upstreamChatBody(body []byte, req *openai.ChatRequest, model string, client
 		}
 	}
 	return body, nil
+}
+
+// upstreamModelBody is the body with the upstream's model name, the same
+// bytes when the names agree.
+func upstreamModelBody(body []byte, asked, model string) ([]byte, error) {
+	if model == asked {
+		return body, nil
+	}
+	return sjson.SetBytes(body, "model", model)
 }
 
 // attemptError turns a failed attempt (no answer at all) into the client's

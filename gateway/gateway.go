@@ -137,6 +137,7 @@ const (
 	pathChat     = "/chat/completions"
 	pathMessages = "/messages"
 	pathCount    = "/messages/count_tokens"
+	pathEmbed    = "/embeddings"
 	pathModels   = "/models"
 )
 
@@ -158,6 +159,12 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) bool {
 			return true
 		}
 		g.serveEndpoint(w, r, apierror.Anthropic)
+	case pathEmbed:
+		if r.Method != http.MethodPost {
+			methodNotAllowed(w, r, http.MethodPost)
+			return true
+		}
+		g.serveEmbeddings(w, r)
 	case pathCount:
 		if r.Method != http.MethodPost {
 			methodNotAllowed(w, r, http.MethodPost)

@@ -120,3 +120,12 @@ func CheckBaseURL(provider, baseURL string) (string, error) {
 	}
 	return base, nil
 }
+
+// Embedder is a provider that also serves embeddings (POST /v1/embeddings).
+// Call.Body is an OpenAI embeddings request with the upstream's model set;
+// the answer must look like OpenAI's (a "list" of "embedding" objects with
+// usage). Provider types without embeddings do not implement it, and the
+// gateway answers a 400 naming the provider.
+type Embedder interface {
+	Embed(ctx context.Context, call *Call) (*http.Response, error)
+}

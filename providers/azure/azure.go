@@ -70,6 +70,13 @@ func (p *Provider) Send(ctx context.Context, call *providers.Call) (*http.Respon
 	return p.Sender.Send(ctx, call, providers.Request{URL: u, SetHeaders: setAPIKey})
 }
 
+// Embed implements providers.Embedder: call.Model is the embedding
+// model's deployment.
+func (p *Provider) Embed(ctx context.Context, call *providers.Call) (*http.Response, error) {
+	u := p.base + url.PathEscape(call.Model) + "/embeddings" + p.version
+	return p.Sender.Send(ctx, call, providers.Request{URL: u, SetHeaders: setAPIKey})
+}
+
 func setAPIKey(h http.Header, key string) {
 	if key != "" {
 		h.Set("Api-Key", key)

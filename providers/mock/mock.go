@@ -23,6 +23,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/sluicegw/sluice/apierror"
@@ -72,7 +73,7 @@ func (s *Server) RoundTrip(r *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	status, contentType, rc, err := s.respond(r.Context(), body)
+	status, contentType, rc, err := s.respondTo(r, body)
 	if err != nil {
 		return nil, err
 	}
@@ -95,7 +96,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return
 	}
-	status, contentType, rc, err := s.respond(r.Context(), body)
+	status, contentType, rc, err := s.respondTo(r, body)
 	if err != nil {
 		return
 	}
@@ -121,6 +122,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+}
+
+// respondTo answers by path: embeddings, or else chat completions.
+func (s *Server) respondTo(r *http.Request, body []byte) (int, string, io.ReadCloser, error) {
+	if strings.HasSuffix(r.URL.Path, "/embeddings") {
+		return s.embed(r.Context(), body)
+	}
+	return s.respond(r.Context(), body)
 }
 
 func (s *Server) respond(ctx context.Context, body []byte) (int, string, io.ReadCloser, error) {

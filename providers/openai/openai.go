@@ -25,7 +25,8 @@ type Config struct {
 // Provider sends chat completion calls to an OpenAI-shaped upstream.
 type Provider struct {
 	*providers.Sender
-	chatURL string
+	chatURL      string
+	embeddingURL string
 }
 
 func init() {
@@ -43,8 +44,9 @@ func New(cfg Config) (*Provider, error) {
 		return nil, err
 	}
 	return &Provider{
-		Sender:  providers.NewSender(cfg.Name, cfg.APIKeys, cfg.Headers, cfg.Timeout, cfg.Transport),
-		chatURL: base + "/chat/completions",
+		Sender:       providers.NewSender(cfg.Name, cfg.APIKeys, cfg.Headers, cfg.Timeout, cfg.Transport),
+		chatURL:      base + "/chat/completions",
+		embeddingURL: base + "/embeddings",
 	}, nil
 }
 
@@ -52,6 +54,11 @@ func New(cfg Config) (*Provider, error) {
 // as a bearer token.
 func (p *Provider) Send(ctx context.Context, call *providers.Call) (*http.Response, error) {
 	return p.Sender.Send(ctx, call, providers.Request{URL: p.chatURL, SetHeaders: setBearer})
+}
+
+// Embed implements providers.Embedder.
+func (p *Provider) Embed(ctx context.Context, call *providers.Call) (*http.Response, error) {
+	return p.Sender.Send(ctx, call, providers.Request{URL: p.embeddingURL, SetHeaders: setBearer})
 }
 
 func setBearer(h http.Header, key string) {
