@@ -155,6 +155,10 @@ func build() {
 		Namespace: namespace, Name: "store_errors_total",
 		Help: "Failed operations on the limits store, by operation (admit, settle, usage).",
 	}, []string{"op"})
+	// Known from the start, so a dashboard shows 0 rather than no data.
+	for _, op := range []string{"admit", "settle", "replay", "usage"} {
+		StoreErrors.WithLabelValues(op)
+	}
 }
 
 func collectors() []prometheus.Collector {

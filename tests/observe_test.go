@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -165,28 +164,6 @@ func TestMetricsPlaceholdersAndReload(t *testing.T) {
 	wantCost := calls*(93*2.5+1024*1.25+46*10)/1e6 + (19*2.5+7*10)/1e6
 	if got := m[`ai_gateway_cost_usd_total{consumer="anonymous",model="gpt-4o",provider="up"}`]; math.Abs(got-wantCost) > 1e-9 {
 		t.Errorf("cost_usd_total = %v, want %v", got, wantCost)
-	}
-
-	// Every metric the shipped Grafana dashboard queries exists.
-	dashboard, err := os.ReadFile("../examples/grafana/sluice-dashboard.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	names := regexp.MustCompile(`ai_gateway_[a-z_]+`).FindAllString(string(dashboard), -1)
-	if len(names) < 8 {
-		t.Fatalf("dashboard queries only %v", names)
-	}
-	for _, name := range names {
-		found := false
-		for series := range m {
-			if strings.HasPrefix(series, name+"{") || series == name {
-				found = true
-				break
-			}
-		}
-		if !found {
-			t.Errorf("the dashboard queries %s, which the gateway does not export", name)
-		}
 	}
 
 	// The access log entries carry the call's fields.
