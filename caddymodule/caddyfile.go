@@ -69,6 +69,7 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //			deny prompt|answer <regexp>   # may repeat
 //		}
 //		reserve_output_tokens <n>      # admitted output when max_tokens is unset; default 4096
+//		metrics_consumer_label name|none|metadata <key>   # default name
 //		max_body <size>                # e.g. 8MB, 512KiB
 //		script <path.lua|.js|.wasm> [{  # may repeat; run in the order written
 //			timeout <duration>         # per hook call; default 50ms
@@ -143,6 +144,22 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return err
 			}
 			h.Guard = g
+		case "metrics_consumer_label":
+			if h.MetricsConsumerLabel != "" {
+				return d.Err("metrics_consumer_label is already set")
+			}
+			args := d.RemainingArgs()
+			switch {
+			case len(args) == 1 && (args[0] == "name" || args[0] == "none"):
+				h.MetricsConsumerLabel = args[0]
+			case len(args) == 2 && args[0] == "metadata":
+				h.MetricsConsumerLabel = "metadata:" + args[1]
+			default:
+				return d.Err("metrics_consumer_label takes name, none or metadata <key>")
+			}
+			if err := noBlock(d, "metrics_consumer_label"); err != nil {
+				return err
+			}
 		case "reserve_output_tokens":
 			if h.ReserveOutputTokens != 0 {
 				return d.Err("reserve_output_tokens is already set")

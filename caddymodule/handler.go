@@ -48,6 +48,12 @@ type Handler struct {
 	// call needs one of their keys.
 	Consumers []ConsumerConfig `json:"consumers,omitempty"`
 
+	// MetricsConsumerLabel is what the consumer label of this site's
+	// metrics holds: "name" (default), "none" (one series, "_all"), or
+	// "metadata:KEY" (the consumer's metadata value for KEY, e.g. a
+	// department: bounded cardinality for chargeback dashboards).
+	MetricsConsumerLabel string `json:"metrics_consumer_label,omitempty"`
+
 	// Guard checks prompts and answers: token and message caps, prompt
 	// injection, personal data, deny patterns.
 	Guard *GuardConfig `json:"guard,omitempty"`
@@ -231,7 +237,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	cfg := gateway.Config{
 		MaxBody: h.MaxBody, Logger: h.logger, Observer: placeholders{}, Prices: app.prices,
 		Store: app.store, FailOpen: app.OnStoreError == "fail_open", ReserveOutputTokens: h.ReserveOutputTokens,
-		Guards: h.Guard.gateway(),
+		Guards: h.Guard.gateway(), ConsumerLabel: h.MetricsConsumerLabel,
 	}
 	if cfg.Consumers, err = gatewayConsumers(h.Consumers, repl); err != nil {
 		return fmt.Errorf("ai_gateway: %w", err)

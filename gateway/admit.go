@@ -77,7 +77,7 @@ func (g *Gateway) admit(ctx context.Context, h http.Header, c *consumer, req *op
 		}
 		g.log.Error("limits store unreachable; refusing the call (on_store_error fail_closed)",
 			zap.String("consumer", c.name), zap.Error(err))
-		metrics.Rejections.WithLabelValues(rejectStore, c.name).Inc()
+		metrics.Rejections.WithLabelValues(rejectStore, c.label).Inc()
 		return apierror.StoreUnavailable()
 	}
 	setLimitHeaders(h, &dec, c.budget != nil)
@@ -88,12 +88,12 @@ func (g *Gateway) admit(ctx context.Context, h http.Header, c *consumer, req *op
 	retry := int(math.Ceil(dec.RetryAfter.Seconds()))
 	switch {
 	case dec.Reason == limits.BudgetExceeded:
-		metrics.Rejections.WithLabelValues(rejectBudget, c.name).Inc()
+		metrics.Rejections.WithLabelValues(rejectBudget, c.label).Inc()
 		return apierror.InsufficientQuota(retry,
 			"The consumer %s's budget of %s USD per %s cannot cover this call: %s USD remain and the call may cost up to %s USD. It renews in %s; a lower max_tokens needs less.",
 			c.name, formatUSD(c.budget.AmountUSD), formatWindow(c.budget.Period), formatUSD(dec.BudgetRemainingUSD), formatUSD(ask.CostUSD), formatWindow(dec.RetryAfter))
 	case dec.Refused != nil && dec.Refused.Kind == limits.Tokens:
-		metrics.Rejections.WithLabelValues(rejectTokens, c.name).Inc()
+		metrics.Rejections.WithLabelValues(rejectTokens, c.label).Inc()
 		if dec.NeverFits {
 			return apierror.RateLimited(retry,
 				"This call reserves %d tokens (prompt plus max_tokens), more than the consumer %s's limit of %s allows at once; lower max_tokens.",
@@ -102,7 +102,7 @@ func (g *Gateway) admit(ctx context.Context, h http.Header, c *consumer, req *op
 		return apierror.RateLimited(retry, "The consumer %s is over its limit of %s; this call reserves %d tokens. Retry after %d s.",
 			c.name, describeRule(dec.Refused), ask.Tokens, max(retry, 1))
 	default:
-		metrics.Rejections.WithLabelValues(rejectRequests, c.name).Inc()
+		metrics.Rejections.WithLabelValues(rejectRequests, c.label).Inc()
 		rule := "its request limit"
 		if dec.Refused != nil {
 			rule = "its limit of " + describeRule(dec.Refused)

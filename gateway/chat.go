@@ -64,7 +64,7 @@ func (g *Gateway) serveCall(w http.ResponseWriter, r *http.Request, shape apierr
 	}
 	out.Model, out.Stream = req.Model, req.Stream
 	if c != nil && !c.allows(req.Model) {
-		metrics.Rejections.WithLabelValues(rejectModel, c.name).Inc()
+		metrics.Rejections.WithLabelValues(rejectModel, c.label).Inc()
 		g.fail(w, &out, apierror.ModelNotAllowed(c.name, req.Model))
 		return
 	}
@@ -171,7 +171,7 @@ func (g *Gateway) identify(w http.ResponseWriter, r *http.Request, out *Outcome)
 		g.fail(w, out, aerr)
 		return nil, false
 	}
-	out.Consumer = c.name
+	out.Consumer, out.consumerLabel = c.name, c.label
 	return c, true
 }
 

@@ -35,6 +35,12 @@ type Config struct {
 	// Consumers, when any, close the gateway: every call must carry one of
 	// their keys.
 	Consumers []ConsumerConfig
+	// ConsumerLabel is what the consumer label of metrics holds: "name"
+	// (default: the consumer's name), "none" ("_all": one series for every
+	// consumer), or "metadata:KEY" (the consumer's metadata value for KEY,
+	// "_unset" when it has none: a department, a cost centre). Calls
+	// without a consumer are "anonymous" whatever the setting.
+	ConsumerLabel string
 	// Store keeps rate limits, budgets and usage counters; nil: nothing is
 	// limited or counted (consumers may then have no limits or budget).
 	Store limits.Store

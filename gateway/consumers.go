@@ -30,6 +30,7 @@ type ConsumerConfig struct {
 // consumer is a declared consumer as the pipeline uses it.
 type consumer struct {
 	name     string
+	label    string // its value of the consumer label in metrics
 	models   []string
 	rules    []limits.Rule
 	budget   *limits.Budget
@@ -51,9 +52,16 @@ type consumerTable struct {
 	all      []*consumer
 }
 
-func newConsumerTable(cfgs []ConsumerConfig) (*consumerTable, error) {
+func newConsumerTable(cfgs []ConsumerConfig, labelMode string) (*consumerTable, error) {
 	if len(cfgs) == 0 {
 		return nil, nil
+	}
+	metaKey, byMeta := strings.CutPrefix(labelMode, "metadata:")
+	switch {
+	case labelMode == "" || labelMode == "name" || labelMode == "none":
+	case byMeta && metaKey != "":
+	default:
+		return nil, fmt.Errorf("the consumer label must be name, none or metadata:<key>, not %q", labelMode)
 	}
 	t := &consumerTable{byDigest: make(map[[sha256.Size]byte]*consumer)}
 	names := make(map[string]bool, len(cfgs))
@@ -68,7 +76,15 @@ func newConsumerTable(cfgs []ConsumerConfig) (*consumerTable, error) {
 		if len(cc.Keys) == 0 {
 			return nil, fmt.Errorf("consumer %s has no key", cc.Name)
 		}
-		c := &consumer{name: cc.Name, models: cc.Models, rules: cc.Rules, budget: cc.Budget, metadata: cc.Metadata}
+		c := &consumer{name: cc.Name, label: cc.Name, models: cc.Models, rules: cc.Rules, budget: cc.Budget, metadata: cc.Metadata}
+		switch {
+		case labelMode == "none":
+			c.label = "_all"
+		case byMeta:
+			if c.label = cc.Metadata[metaKey]; c.label == "" {
+				c.label = "_unset"
+			}
+		}
 		c.limited = len(c.rules) > 0 || c.budget != nil
 		c.countsTokens = c.budget != nil
 		for _, r := range c.rules {

@@ -13,7 +13,7 @@ func TestConsumerTableIdentifies(t *testing.T) {
 	table, err := newConsumerTable([]ConsumerConfig{
 		{Name: "a", Keys: []string{"key-a1", "key-a2"}, Models: []string{"gpt-*"}},
 		{Name: "b", Keys: []string{"key-b"}},
-	})
+	}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +62,7 @@ func TestConsumerTableRejectsBadConfig(t *testing.T) {
 		{{Name: "a", Keys: []string{"k"}, Budget: &limits.Budget{AmountUSD: -1, Period: time.Hour}}},
 	}
 	for i, cfgs := range bad {
-		if _, err := newConsumerTable(cfgs); err == nil {
+		if _, err := newConsumerTable(cfgs, ""); err == nil {
 			t.Errorf("case %d: accepted", i)
 		}
 	}
@@ -87,5 +87,26 @@ func TestLimitHeaders(t *testing.T) {
 	}
 	if got := formatReset(20 * time.Millisecond); got != "20ms" {
 		t.Errorf("formatReset(20ms) = %q", got)
+	}
+}
+
+func TestConsumerLabelModes(t *testing.T) {
+	cfgs := []ConsumerConfig{
+		{Name: "a", Keys: []string{"ka"}, Metadata: map[string]string{"team": "research"}},
+		{Name: "b", Keys: []string{"kb"}},
+	}
+	for mode, want := range map[string][2]string{
+		"": {"a", "b"}, "name": {"a", "b"}, "none": {"_all", "_all"}, "metadata:team": {"research", "_unset"},
+	} {
+		table, err := newConsumerTable(cfgs, mode)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := [2]string{table.all[0].label, table.all[1].label}; got != want {
+			t.Errorf("mode %q: labels %v, want %v", mode, got, want)
+		}
+	}
+	if _, err := newConsumerTable(cfgs, "metadata:"); err == nil {
+		t.Error("metadata: without a key accepted")
 	}
 }

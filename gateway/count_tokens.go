@@ -57,7 +57,7 @@ func (g *Gateway) serveCountTokens(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if c != nil && !c.allows(req.Model) {
-		metrics.Rejections.WithLabelValues(rejectModel, c.name).Inc()
+		metrics.Rejections.WithLabelValues(rejectModel, c.label).Inc()
 		apierror.Write(w, apierror.Anthropic, apierror.ModelNotAllowed(c.name, req.Model))
 		return
 	}

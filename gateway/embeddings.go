@@ -46,7 +46,7 @@ func (g *Gateway) serveEmbeddings(w http.ResponseWriter, r *http.Request) {
 	}
 	out.Model = model
 	if c != nil && !c.allows(model) {
-		metrics.Rejections.WithLabelValues(rejectModel, c.name).Inc()
+		metrics.Rejections.WithLabelValues(rejectModel, c.label).Inc()
 		g.fail(w, &out, apierror.ModelNotAllowed(c.name, model))
 		return
 	}

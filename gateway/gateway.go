@@ -64,7 +64,7 @@ func New(cfg Config) (*Gateway, error) {
 	if err != nil {
 		return nil, err
 	}
-	consumers, err := newConsumerTable(cfg.Consumers)
+	consumers, err := newConsumerTable(cfg.Consumers, cfg.ConsumerLabel)
 	if err != nil {
 		return nil, err
 	}

@@ -22,7 +22,7 @@ func record(out *Outcome) {
 	if provider == "" {
 		provider = metrics.NoProvider
 	}
-	consumer := out.Consumer
+	consumer := out.consumerLabel
 	if consumer == "" {
 		consumer = metrics.AnonymousClient
 	}

@@ -58,8 +58,9 @@ type Outcome struct {
 	// status_4xx, status_5xx, stream_broken or malformed.
 	ErrorClass string
 
-	stats *targetStats   // the declared target that answered, if any
-	shape apierror.Shape // the API the client speaks: its errors' shape
+	consumerLabel string         // the consumer label of metrics (see Config.ConsumerLabel)
+	stats         *targetStats   // the declared target that answered, if any
+	shape         apierror.Shape // the API the client speaks: its errors' shape
 
 	// Accounting: the decoded request, its counted prompt (-1 until
 	// counted), what the limits store reserved for it, and the answer's

@@ -623,3 +623,33 @@ func TestRedisOutage(t *testing.T) {
 		t.Errorf("after the outage Redis holds %d requests, want 3 (2 replayed + 1 new)", doc.Totals.Requests)
 	}
 }
+
+// TestMetricsConsumerLabel labels metrics by a metadata value of the
+// consumers (a department), not by their names.
+func TestMetricsConsumerLabel(t *testing.T) {
+	up := fakeupstream.New()
+	defer up.Close()
+	g := startGatewayWith(t, options{admin: true, body: billingConfig(up, fmt.Sprintf(`consumer alice {
+	key %s
+	metadata department research
+}
+consumer bob {
+	key %s
+	metadata department research
+}
+metrics_consumer_label metadata department`, keyA, keyB))})
+	for _, key := range []string{keyA, keyB} {
+		if resp, body := post(t, g, "/v1/chat/completions", key, chatBody("bill-2", 10)); resp.StatusCode != 200 {
+			t.Fatalf("%d %s", resp.StatusCode, body)
+		}
+	}
+	m := scrape(t, g, "ai_gateway_requests_total")
+	if len(m) != 1 || m[`ai_gateway_requests_total{consumer="research",model="bill-*",provider="fake",status_class="2xx"}`] != 2 {
+		t.Errorf("requests by consumer label: %v", m)
+	}
+	// The usage API still tells the consumers apart.
+	doc := waitUsage(t, g, 2)
+	if len(doc.Consumers) != 2 || doc.Consumers[0].Name != "alice" || doc.Consumers[1].Name != "bob" {
+		t.Errorf("usage consumers %+v", doc.Consumers)
+	}
+}
