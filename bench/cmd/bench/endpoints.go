@@ -118,7 +118,8 @@ EXTRA
 const consumerKey = "sk-bench-consumer-0001"
 
 // consumerExtra declares a consumer with a token limit far above what a
-// run uses (DESIGN.md's words; not implemented when this was written).
+// run uses: every call is authenticated, admitted (prompt counted) and
+// settled against the memory store.
 const consumerExtra = `		consumer bench {
 			key ` + consumerKey + `
 			models bench paced
