@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -81,6 +82,9 @@ func (g *Gateway) relayWhole(w http.ResponseWriter, r *http.Request, resp *http.
 	out.Status, out.TimeToFirstByte = http.StatusOK, time.Since(out.Start)
 	_ = write(w, out, body)
 }
+
+// errMalformedEvent is a streamed event whose data is not JSON.
+var errMalformedEvent = errors.New("the event's data is not JSON")
 
 var readerPool = sync.Pool{New: func() any { return sse.NewReader(nil, maxEvent) }}
 
@@ -246,6 +250,14 @@ type streamEncoder interface {
 type openAIEncoder struct{ clientWantsUsage bool }
 
 func (o openAIEncoder) encode(buf []byte, ev sse.Event) ([]byte, error) {
+	// Events pass through as they are, so each is checked: a client must
+	// never get a broken event it cannot parse, but an error event instead.
+	if !gjson.ValidBytes(ev.Data) && !bytes.Equal(ev.Data, doneData) {
+		if len(bytes.TrimSpace(ev.Data)) == 0 {
+			return buf, nil // an empty event (a keep-alive): nothing for the client
+		}
+		return buf, errMalformedEvent
+	}
 	if !o.clientWantsUsage && bytes.Contains(ev.Data, usageKey) && gjson.GetBytes(ev.Data, "choices.#").Int() == 0 &&
 		gjson.GetBytes(ev.Data, "usage").IsObject() {
 		return buf, nil
@@ -307,6 +319,9 @@ func parseUsage(raw string) Usage {
 func readError(provider string, err error) (*apierror.Error, string) {
 	if errors.Is(err, providers.ErrTimeout) {
 		return apierror.UpstreamTimeout("The upstream provider %s ran out of time while answering.", provider), "timeout"
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return apierror.UpstreamTimeout("The call's deadline passed while the upstream provider %s was answering.", provider), "timeout"
 	}
 	if errors.Is(err, sse.ErrEventTooLarge) {
 		return apierror.Upstream("The upstream provider %s sent a stream event over %d bytes.", provider, maxEvent), "malformed"

@@ -271,3 +271,12 @@ func TestCostOfACall(t *testing.T) {
 		t.Errorf("cost metric grew by %v, want %v", got, want)
 	}
 }
+
+func TestDeadlineMidStreamEndsWithTimeoutEvent(t *testing.T) {
+	h := routed(t, ModelConfig{Name: "hang", Targets: []TargetConfig{tc("up", "hang")}, Deadline: 200 * time.Millisecond})
+	resp, b := h.post(t, `{"model":"hang","stream":true,`+hi+`}`)
+	body := string(b)
+	if resp.StatusCode != 200 || !strings.Contains(body, `"code":"upstream_timeout"`) || !strings.HasSuffix(strings.TrimSpace(body), "data: [DONE]") {
+		t.Errorf("%d %s", resp.StatusCode, body)
+	}
+}
