@@ -7,6 +7,7 @@ import (
 	// Every provider type registers itself; importing it here puts it in
 	// the binary.
 	_ "github.com/sluicegw/sluice/providers/azure"
+	_ "github.com/sluicegw/sluice/providers/bedrock"
 	_ "github.com/sluicegw/sluice/providers/openai"
 )
 
