@@ -28,8 +28,8 @@ consumer team-a {
 	client := openai.NewClient(option.WithBaseURL(g.URL+"/v1"), option.WithAPIKey(keyA), option.WithMaxRetries(0))
 	ctx := context.Background()
 	res, err := client.Embeddings.New(ctx, openai.EmbeddingNewParams{
-		Model: "text-embedding-3-small",
-		Input: openai.EmbeddingNewParamsInputUnion{OfArrayOfStrings: []string{"the quick brown fox", "jumps over the lazy dog today"}},
+		Model:      "text-embedding-3-small",
+		Input:      openai.EmbeddingNewParamsInputUnion{OfArrayOfStrings: []string{"the quick brown fox", "jumps over the lazy dog today"}},
 		Dimensions: openai.Int(16),
 	})
 	if err != nil {
