@@ -6,8 +6,10 @@ import (
 	"github.com/sluicegw/sluice/providers"
 	// Every provider type registers itself; importing it here puts it in
 	// the binary.
+	_ "github.com/sluicegw/sluice/providers/anthropic"
 	_ "github.com/sluicegw/sluice/providers/azure"
 	_ "github.com/sluicegw/sluice/providers/bedrock"
+	_ "github.com/sluicegw/sluice/providers/gemini"
 	_ "github.com/sluicegw/sluice/providers/openai"
 )
 
