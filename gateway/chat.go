@@ -15,7 +15,6 @@ import (
 	"github.com/sluicegw/sluice/pricing"
 	"github.com/sluicegw/sluice/providers"
 	"github.com/sluicegw/sluice/scripting"
-	"github.com/sluicegw/sluice/translate"
 	"github.com/tidwall/sjson"
 	"go.uber.org/zap"
 )
@@ -28,11 +27,12 @@ const (
 	headerOverhead = "X-Sluice-Overhead-Ms"
 )
 
-// serveCall serves a chat call: POST /v1/chat/completions as it comes
-// (shape OpenAI), or POST /v1/messages (shape Anthropic) translated to the
-// chat completions shape the upstreams speak and its answer translated back.
-func (g *Gateway) serveCall(w http.ResponseWriter, r *http.Request, shape apierror.Shape) {
-	out := Outcome{Endpoint: endpointName(shape), Start: time.Now(), Consumer: metrics.AnonymousClient, shape: shape, promptTokens: -1}
+// serveCall serves a chat call: POST /v1/chat/completions as it comes, or
+// POST /v1/messages (Anthropic) or /v1/responses (OpenAI Responses)
+// translated to the chat completions the upstreams speak, and the answer
+// translated back.
+func (g *Gateway) serveCall(w http.ResponseWriter, r *http.Request, api clientAPI) {
+	out := Outcome{Endpoint: api.endpoint(), Start: time.Now(), Consumer: metrics.AnonymousClient, shape: api.shape(), promptTokens: -1}
 	defer g.finish(r, &out)
 
 	c, ok := g.identify(w, r, &out)
@@ -48,14 +48,15 @@ func (g *Gateway) serveCall(w http.ResponseWriter, r *http.Request, shape apierr
 	// provider that was given the bytes are done with it.
 	body := newSharedBody(buf)
 	defer body.release()
-	if shape == apierror.Anthropic {
-		converted, info, aerr := translate.AnthropicRequestToOpenAI(buf.Bytes())
+	if api != apiChat {
+		converted, tr, model, aerr := requestToChat(api, buf.Bytes())
 		if aerr != nil {
-			out.Model = info.Model
+			out.Model = model
 			g.fail(w, &out, aerr)
 			return
 		}
 		body.replace(converted)
+		out.answer = tr
 	}
 	req, aerr := openai.DecodeChatRequest(body.bytes())
 	if aerr != nil {
@@ -150,8 +151,8 @@ func (g *Gateway) serveCall(w http.ResponseWriter, r *http.Request, shape apierr
 	defer ans.close()
 	if req.Stream {
 		var enc streamEncoder = openAIEncoder{clientWantsUsage: clientWantsUsage}
-		if shape == apierror.Anthropic {
-			enc = &anthropicEncoder{tr: translate.NewOpenAIStreamToAnthropic(out.Model)}
+		if out.answer != nil {
+			enc = out.answer.stream()
 		}
 		g.relayStream(w, r, ans, &out, enc, sc, g.newStreamGuard(gc, &out))
 	} else {
@@ -173,14 +174,6 @@ func (g *Gateway) identify(w http.ResponseWriter, r *http.Request, out *Outcome)
 	}
 	out.Consumer, out.consumerLabel = c.name, c.label
 	return c, true
-}
-
-// endpointName names an endpoint in metrics and logs.
-func endpointName(shape apierror.Shape) string {
-	if shape == apierror.Anthropic {
-		return "messages"
-	}
-	return "chat_completions"
 }
 
 // routeByScript is the route label of a call whose model no `model` block

@@ -136,6 +136,7 @@ func newProvider(pc ProviderConfig) (providers.Provider, error) {
 const (
 	pathChat     = "/chat/completions"
 	pathMessages = "/messages"
+	pathResp     = "/responses"
 	pathCount    = "/messages/count_tokens"
 	pathEmbed    = "/embeddings"
 	pathModels   = "/models"
@@ -152,13 +153,19 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) bool {
 			methodNotAllowed(w, r, http.MethodPost)
 			return true
 		}
-		g.serveEndpoint(w, r, apierror.OpenAI)
+		g.serveEndpoint(w, r, apiChat)
 	case pathMessages:
 		if r.Method != http.MethodPost {
 			methodNotAllowed(w, r, http.MethodPost)
 			return true
 		}
-		g.serveEndpoint(w, r, apierror.Anthropic)
+		g.serveEndpoint(w, r, apiMessages)
+	case pathResp:
+		if r.Method != http.MethodPost {
+			methodNotAllowed(w, r, http.MethodPost)
+			return true
+		}
+		g.serveEndpoint(w, r, apiResponses)
 	case pathEmbed:
 		if r.Method != http.MethodPost {
 			methodNotAllowed(w, r, http.MethodPost)
@@ -184,11 +191,11 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) bool {
 }
 
 // serveEndpoint serves a call, counting it in flight.
-func (g *Gateway) serveEndpoint(w http.ResponseWriter, r *http.Request, shape apierror.Shape) {
-	inFlight := metrics.InFlight.WithLabelValues(endpointName(shape))
+func (g *Gateway) serveEndpoint(w http.ResponseWriter, r *http.Request, api clientAPI) {
+	inFlight := metrics.InFlight.WithLabelValues(api.endpoint())
 	inFlight.Inc()
 	defer inFlight.Dec()
-	g.serveCall(w, r, shape)
+	g.serveCall(w, r, api)
 }
 
 func methodNotAllowed(w http.ResponseWriter, r *http.Request, allow string) {

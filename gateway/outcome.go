@@ -58,9 +58,10 @@ type Outcome struct {
 	// status_4xx, status_5xx, stream_broken or malformed.
 	ErrorClass string
 
-	consumerLabel string         // the consumer label of metrics (see Config.ConsumerLabel)
-	stats         *targetStats   // the declared target that answered, if any
-	shape         apierror.Shape // the API the client speaks: its errors' shape
+	consumerLabel string             // the consumer label of metrics (see Config.ConsumerLabel)
+	stats         *targetStats       // the declared target that answered, if any
+	shape         apierror.Shape     // the API the client speaks: its errors' shape
+	answer        *answerTranslation // nil: the client speaks chat completions
 
 	// Accounting: the decoded request, its counted prompt (-1 until
 	// counted), what the limits store reserved for it, and the answer's

@@ -67,8 +67,8 @@ func (g *Gateway) relayWhole(w http.ResponseWriter, r *http.Request, resp *http.
 			return
 		}
 	}
-	if out.shape == apierror.Anthropic {
-		if body, err = translate.OpenAIResponseToAnthropic(body, out.Model); err != nil {
+	if out.answer != nil {
+		if body, err = out.answer.whole(body); err != nil {
 			out.ErrorClass = "malformed"
 			g.fail(w, out, apierror.Upstream("The upstream provider %s answered with a completion the gateway cannot translate: %v.", out.Provider, err))
 			return
