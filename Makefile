@@ -49,6 +49,7 @@ fuzz-smoke:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeChatRequest$$' -fuzztime $(FUZZTIME) ./apischema/openai
 	$(GO) test -run '^$$' -fuzz '^FuzzReader$$' -fuzztime $(FUZZTIME) ./wasmhost/internal/wire
 	$(GO) test -run '^$$' -fuzz '^FuzzAnthropicRequestToOpenAI$$' -fuzztime $(FUZZTIME) ./translate
+	$(GO) test -run '^$$' -fuzz '^FuzzResponsesRequestToOpenAI$$' -fuzztime $(FUZZTIME) ./translate
 	$(GO) test -run '^$$' -fuzz '^FuzzEventStream$$' -fuzztime $(FUZZTIME) ./providers/bedrock
 	$(GO) test -run '^$$' -fuzz '^FuzzStreamRedactor$$' -fuzztime $(FUZZTIME) ./guard
 
