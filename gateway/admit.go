@@ -155,6 +155,12 @@ func estimateUnreported(out *Outcome) {
 	if output == 0 && out.TimeToFirstByte == 0 {
 		return // nothing reached the client: the call failed before
 	}
+	if out.native && out.Usage.InputTokens > 0 {
+		// An Anthropic stream reports its prompt at its start.
+		out.Usage.OutputTokens = max(out.Usage.OutputTokens, output)
+		out.UsageEstimated = true
+		return
+	}
 	if out.promptTokens < 0 {
 		out.promptTokens = tokens.ChatPrompt(out.req)
 	}

@@ -28,6 +28,9 @@ type attemptPlan struct {
 	// embeddings: the call is POST /v1/embeddings, sent with
 	// providers.Embedder instead of as a chat completion.
 	embeddings bool
+	// native: an Anthropic client's bytes go as they are to providers that
+	// speak the Messages API (passthrough.go).
+	native bool
 }
 
 // Backoff before an attempt on a target the call already tried: doubling
@@ -118,9 +121,12 @@ func (g *Gateway) attempt(ctx context.Context, out *Outcome, plan *attemptPlan, 
 func (g *Gateway) try(ctx context.Context, out *Outcome, plan *attemptPlan, c candidate, body *sharedBody, req *openai.ChatRequest, clientWantsUsage bool) (*answer, *apierror.Error, string, int, time.Duration) {
 	var upstreamBody []byte
 	var err error
-	if plan.embeddings {
+	switch {
+	case plan.embeddings:
 		upstreamBody, err = upstreamModelBody(body.bytes(), req.Model, c.model)
-	} else {
+	case plan.native:
+		upstreamBody, err = upstreamModelBody(body.original(), req.Model, c.model)
+	default:
 		upstreamBody, err = upstreamChatBody(body.bytes(), req, c.model, clientWantsUsage)
 	}
 	if err != nil {
@@ -156,9 +162,12 @@ func (g *Gateway) try(ctx context.Context, out *Outcome, plan *attemptPlan, c ca
 	sent := time.Now()
 	call := &providers.Call{Model: c.model, Body: upstreamBody, Stream: req.Stream, Timeout: plan.timeout, Release: body.retain()}
 	var resp *http.Response
-	if plan.embeddings {
+	switch {
+	case plan.embeddings:
 		resp, err = c.provider.(providers.Embedder).Embed(attemptCtx, call)
-	} else {
+	case plan.native:
+		resp, err = c.provider.(providers.MessagesSender).SendMessages(attemptCtx, call)
+	default:
 		resp, err = c.provider.Send(attemptCtx, call)
 	}
 	out.UpstreamWait += time.Since(sent)

@@ -76,6 +76,9 @@ func (b *sharedBody) bytes() []byte {
 	return b.buf.Bytes()
 }
 
+// original is the body as the client sent it, whatever replaced it since.
+func (b *sharedBody) original() []byte { return b.buf.Bytes() }
+
 // replace makes data the body from now on. It may alias the pooled buffer.
 func (b *sharedBody) replace(data []byte) { b.override = data }
 

@@ -121,6 +121,9 @@ func (g *Gateway) serveCall(w http.ResponseWriter, r *http.Request, api clientAP
 		g.fail(w, &out, aerr)
 		return
 	}
+	if api == apiMessages && g.hooks == nil && g.guards == nil && nativeMessages(plan) {
+		plan.native, out.native, out.answer = true, true, nil
+	}
 	out.req = req // admitted: from here on the call is accounted
 	if g.store != nil {
 		out.capture = &outputCapture{}
@@ -151,7 +154,10 @@ func (g *Gateway) serveCall(w http.ResponseWriter, r *http.Request, api clientAP
 	defer ans.close()
 	if req.Stream {
 		var enc streamEncoder = openAIEncoder{clientWantsUsage: clientWantsUsage}
-		if out.answer != nil {
+		switch {
+		case out.native:
+			enc = &nativeEncoder{}
+		case out.answer != nil:
 			enc = out.answer.stream()
 		}
 		g.relayStream(w, r, ans, &out, enc, sc, g.newStreamGuard(gc, &out))

@@ -284,15 +284,10 @@ func (g *Gateway) checkAnswer(body []byte, gc *guardCall, out *Outcome) ([]byte,
 		if gs.redactor == nil {
 			continue
 		}
-		changed := text
-		if gc != nil && gc.session != nil {
-			changed = gc.session.Restore(text)
-		} else if ms := gs.redactor.Find(text); len(ms) > 0 {
-			for _, kind := range distinctKinds(ms) {
-				decide(out, "pii_"+strings.ToLower(string(kind)), "redact_answer")
-			}
-			changed, _ = gs.redactor.Redact(text)
-		}
+		// The stream redactor gives what Redact (or Restore) gives on the
+		// whole text, and counts each replacement as streams do.
+		red := newAnswerRedactor(gs, gc, out)
+		changed := red.Write(text) + red.Flush()
 		if changed != text {
 			if body, err = sjson.SetBytes(body, "choices."+strconv.Itoa(i)+".message.content", changed); err != nil {
 				return nil, apierror.Internal("The answer could not be redacted: %v.", err)
@@ -325,14 +320,22 @@ func (g *Gateway) newStreamGuard(gc *guardCall, out *Outcome) *streamGuard {
 		return nil
 	}
 	sg := &streamGuard{gs: gs, out: out}
-	switch {
-	case gs.redactor == nil:
-	case gc != nil && gc.session != nil:
-		sg.red = gc.session.NewRestoreStream()
-	default:
-		sg.red = gs.redactor.NewStream()
+	if gs.redactor != nil {
+		sg.red = newAnswerRedactor(gs, gc, out)
 	}
 	return sg
+}
+
+// newAnswerRedactor is the redactor of an answer: the prompt's placeholders
+// restored (mask_and_restore), or personal data masked; each replacement
+// is counted as a guard decision.
+func newAnswerRedactor(gs *guards, gc *guardCall, out *Outcome) *guard.StreamRedactor {
+	red, action := gs.redactor.NewStream(), "redact_answer"
+	if gc != nil && gc.session != nil {
+		red, action = gc.session.NewRestoreStream(), "restore_answer"
+	}
+	red.OnMatch = func(m guard.Match) { decide(out, "pii_"+strings.ToLower(string(m.Kind)), action) }
+	return red
 }
 
 // chunk guards one chat completion chunk (choice 0, which is every choice

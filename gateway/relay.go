@@ -49,7 +49,11 @@ func (g *Gateway) relayWhole(w http.ResponseWriter, r *http.Request, resp *http.
 		return
 	}
 	if u := gjson.GetBytes(body, "usage"); u.IsObject() {
-		out.Usage, out.UsageKnown = parseUsage(u.Raw), true
+		if out.native {
+			out.Usage, out.UsageKnown = anthropicUsage(u), true
+		} else {
+			out.Usage, out.UsageKnown = parseUsage(u.Raw), true
+		}
 	} else if out.capture != nil {
 		out.capture.addMessage(body)
 	}
@@ -160,13 +164,23 @@ func (g *Gateway) relayStream(w http.ResponseWriter, r *http.Request, ans *answe
 			ev.Data = data
 		}
 		done := bytes.Equal(ev.Data, doneData)
-		if !done && bytes.Contains(ev.Data, usageKey) {
-			if u := gjson.GetBytes(ev.Data, "usage"); u.IsObject() {
-				out.Usage, out.UsageKnown = parseUsage(u.Raw), true
+		switch {
+		case out.native:
+			done = string(ev.Name) == "message_stop"
+			readNativeUsage(ev, out)
+			if out.capture != nil && !out.UsageKnown {
+				out.capture.addNativeEvent(ev)
 			}
-		}
-		if !done && out.capture != nil && !out.UsageKnown {
-			out.capture.addChunk(ev.Data)
+		case done:
+		default:
+			if bytes.Contains(ev.Data, usageKey) {
+				if u := gjson.GetBytes(ev.Data, "usage"); u.IsObject() {
+					out.Usage, out.UsageKnown = parseUsage(u.Raw), true
+				}
+			}
+			if out.capture != nil && !out.UsageKnown {
+				out.capture.addChunk(ev.Data)
+			}
 		}
 		if buf, err = enc.encode(buf, ev); err != nil {
 			out.ErrorClass = "malformed"

@@ -25,6 +25,11 @@ const streamContext = 128
 // ("sk-proj-AB" + "CD..."). A StreamRedactor is for one stream and one
 // goroutine; after Flush it starts over.
 type StreamRedactor struct {
+	// OnMatch, when set, is called for every match the stream replaces,
+	// as it is replaced (for counting; the Match names the kind and the
+	// detector, never the value).
+	OnMatch func(Match)
+
 	scan    func(w *window, from int, emit func(Match)) int
 	replace func(m Match, value string) string
 	ctx     string // emitted original text kept for look-behind
@@ -89,6 +94,9 @@ func (st *StreamRedactor) advance(w *window) string {
 	last, masked := from, false
 	stop := st.scan(w, from, func(m Match) {
 		masked = true
+		if st.OnMatch != nil {
+			st.OnMatch(m)
+		}
 		b.WriteString(w.s[last:m.Start])
 		b.WriteString(st.replace(m, w.s[m.Start:m.End]))
 		last = m.End

@@ -73,7 +73,7 @@ var (
 	// GuardDecisions counts guard decisions by rule (max_input_tokens,
 	// max_output_tokens, max_messages, prompt_injection, pii_<kind>,
 	// deny_prompt_<n>, deny_answer_<n>) and action (block, log, clamp,
-	// redact, mask_and_restore, redact_answer).
+	// redact, mask_and_restore, redact_answer, restore_answer).
 	GuardDecisions *prometheus.CounterVec
 	// StoreErrors counts failed operations on the limits store (admit,
 	// settle, usage): Redis unreachable, mostly.

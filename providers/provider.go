@@ -129,3 +129,13 @@ func CheckBaseURL(provider, baseURL string) (string, error) {
 type Embedder interface {
 	Embed(ctx context.Context, call *Call) (*http.Response, error)
 }
+
+// MessagesSender is a provider that speaks Anthropic's Messages API
+// natively. When a client of POST /v1/messages and every target of its
+// model speak it, and no script or guard needs to read the call, the
+// gateway sends the client's bytes as they are (model name set) through
+// SendMessages and relays the answer untouched: no translation either way.
+// The answer, errors included, is in Anthropic's shape.
+type MessagesSender interface {
+	SendMessages(ctx context.Context, call *Call) (*http.Response, error)
+}

@@ -285,7 +285,10 @@ model claude-badkey {
 		if err := stream.Err(); err != nil {
 			t.Fatal(err)
 		}
-		if len(acc.Content) != 1 || acc.Content[0].Text != fakeupstream.AnthropicAnswer {
+		// Anthropic client, anthropic upstream: passed through, so the
+		// thinking block reaches the client as the upstream sent it.
+		if len(acc.Content) != 2 || acc.Content[0].Type != "thinking" || acc.Content[0].Thinking == "" ||
+			acc.Content[1].Text != fakeupstream.AnthropicAnswer {
 			t.Errorf("accumulated %+v", acc)
 		}
 	})
@@ -326,12 +329,15 @@ model claude-badkey {
 	})
 
 	t.Run("upstream errors in each client's shape", func(t *testing.T) {
+		// Anthropic clients of an anthropic upstream are passed through,
+		// so they see Anthropic's own 529 (overloaded_error); OpenAI
+		// clients get it as a 503.
 		for _, c := range []struct {
 			model, code, anthropicType string
-			status                     int
+			status, anthropicStatus    int
 		}{
-			{"claude-429", "rate_limit_exceeded", "rate_limit_error", 429},
-			{"claude-529", "overloaded", "api_error", 503},
+			{"claude-429", "rate_limit_exceeded", "rate_limit_error", 429, 429},
+			{"claude-529", "overloaded", "overloaded_error", 503, 529},
 		} {
 			_, err := oc.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{
 				Model: shared.ChatModel(c.model), Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("hi")},
@@ -344,7 +350,7 @@ model claude-badkey {
 			}
 			_, err = ac.Messages.New(ctx, aParams(c.model, "hi"))
 			var ae *anthropic.Error
-			if !errors.As(err, &ae) || ae.StatusCode != c.status || gjson.Get(ae.RawJSON(), "error.type").Str != c.anthropicType ||
+			if !errors.As(err, &ae) || ae.StatusCode != c.anthropicStatus || gjson.Get(ae.RawJSON(), "error.type").Str != c.anthropicType ||
 				!strings.Contains(gjson.Get(ae.RawJSON(), "error.message").Str, "fake upstream says") {
 				t.Errorf("%s, Anthropic SDK: %v", c.model, err)
 			}

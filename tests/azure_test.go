@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/anthropics/anthropic-sdk-go/v2"
+	aoption "github.com/anthropics/anthropic-sdk-go/v2/option"
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
 	"github.com/sluicegw/sluice/internal/fakeupstream"
@@ -13,7 +15,7 @@ import (
 
 // TestAzureProvider sends calls to an Azure OpenAI deployment: the
 // deployment URL with api-version, the key in api-key, the answer passed
-// through (whole and streamed, usage included).
+// through (whole and streamed, usage included), for both SDKs.
 func TestAzureProvider(t *testing.T) {
 	up := fakeupstream.New()
 	defer up.Close()
@@ -51,6 +53,16 @@ model gpt-4o {
 	}
 	if s.Err() != nil || n < 2 {
 		t.Errorf("stream: %d chunks, %v", n, s.Err())
+	}
+	// The Anthropic SDK reaches the same deployment (translated).
+	ac := anthropic.NewClient(aoption.WithBaseURL(g.URL), aoption.WithAPIKey("sk-ant-client"), aoption.WithMaxRetries(0))
+	msg, err := ac.Messages.New(context.Background(), anthropic.MessageNewParams{Model: "gpt-4o", MaxTokens: 50,
+		Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("hi"))}})
+	if err != nil || len(msg.Content) == 0 || msg.Usage.OutputTokens != usage.CompletionTokens {
+		t.Errorf("anthropic SDK: %v %+v", err, msg)
+	}
+	if !strings.HasPrefix(up.Last().URL, "/openai/deployments/fixture/chat/completions") {
+		t.Errorf("URL %s", up.Last().URL)
 	}
 	g.stop()
 	if strings.Contains(g.logs.String(), azureKey) {

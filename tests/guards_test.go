@@ -132,10 +132,15 @@ func TestGuardsThroughTheBinary(t *testing.T) {
 		`ai_gateway_guard_decisions_total{action="block",rule="deny_prompt_0"}`,
 		`ai_gateway_guard_decisions_total{action="block",rule="max_input_tokens"}`,
 		`ai_gateway_guard_decisions_total{action="clamp",rule="max_output_tokens"}`,
+		`ai_gateway_guard_decisions_total{action="redact_answer",rule="pii_secret"}`,
 	} {
 		if m[series] < 1 {
 			t.Errorf("%s not counted: %v", series, m)
 		}
+	}
+	// The streamed and the whole answer each had the secret once.
+	if n := m[`ai_gateway_guard_decisions_total{action="redact_answer",rule="pii_secret"}`]; n != 2 {
+		t.Errorf("answer redactions counted %v times, want 2", n)
 	}
 	if strings.Contains(g.logs.String(), fakeupstream.LeakedKey) || strings.Contains(g.logs.String(), "jane.doe") {
 		t.Error("a secret or an e-mail shows up in the gateway's output")

@@ -106,6 +106,15 @@ func (p *Provider) Send(ctx context.Context, call *providers.Call) (*http.Respon
 	}
 }
 
+// SendMessages implements providers.MessagesSender: an Anthropic Messages
+// body from an Anthropic client goes to the Messages API as it is, and the
+// answer (whole, streamed or an error) comes back as the API sent it. The
+// anthropic-version header is the provider's (set it with `header
+// anthropic-version ...`), as for translated calls.
+func (p *Provider) SendMessages(ctx context.Context, call *providers.Call) (*http.Response, error) {
+	return p.Sender.Send(ctx, call, providers.Request{URL: p.messagesURL, SetHeaders: p.setHeaders})
+}
+
 func (p *Provider) setHeaders(h http.Header, key string) {
 	if key != "" {
 		h.Set("x-api-key", key)

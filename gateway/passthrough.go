@@ -1,0 +1,111 @@
+package gateway
+
+import (
+	"bytes"
+
+	"github.com/sluicegw/sluice/apierror"
+	"github.com/sluicegw/sluice/providers"
+	"github.com/sluicegw/sluice/sse"
+	"github.com/sluicegw/sluice/translate"
+	"github.com/tidwall/gjson"
+)
+
+// Anthropic passthrough: a POST /v1/messages call whose every candidate
+// speaks the Messages API natively (the anthropic provider) goes upstream as
+// the client's bytes, with only the model name set, and its answer comes
+// back untouched — no translation either way, as for chat completions to an
+// OpenAI-shaped upstream. It applies when nothing needs the call in chat
+// completions form: no script (hooks read and change the translated request)
+// and no guard (guards read and rewrite it). The request is still decoded
+// once (translated, for routing, the consumer's models and admission), and
+// the answer's usage is read from Anthropic's fields for accounting.
+
+// nativeMessages reports whether every candidate of the plan speaks the
+// Messages API natively.
+func nativeMessages(plan *attemptPlan) bool {
+	for _, c := range plan.candidates {
+		if _, ok := c.provider.(providers.MessagesSender); !ok {
+			return false
+		}
+	}
+	return len(plan.candidates) > 0
+}
+
+// anthropicUsage reads an Anthropic usage object into the gateway's terms:
+// input counts the whole prompt (cache reads and writes included, as OpenAI
+// counts it), cached the part read from the cache.
+func anthropicUsage(u gjson.Result) Usage {
+	read := int(u.Get("cache_read_input_tokens").Int())
+	return Usage{
+		InputTokens:  int(u.Get("input_tokens").Int()) + read + int(u.Get("cache_creation_input_tokens").Int()),
+		OutputTokens: int(u.Get("output_tokens").Int()),
+		CachedTokens: read,
+	}
+}
+
+// readNativeUsage follows the usage of an Anthropic stream: message_start
+// carries the prompt's, message_delta the output so far (cumulative; newer
+// API versions repeat the prompt's there too).
+func readNativeUsage(ev sse.Event, out *Outcome) {
+	switch string(ev.Name) {
+	case "message_start":
+		out.Usage = anthropicUsage(gjson.GetBytes(ev.Data, "message.usage"))
+	case "message_delta":
+		u := gjson.GetBytes(ev.Data, "usage")
+		if !u.IsObject() {
+			return
+		}
+		if u.Get("input_tokens").Exists() {
+			out.Usage = anthropicUsage(u)
+		} else {
+			out.Usage.OutputTokens = int(u.Get("output_tokens").Int())
+		}
+		out.UsageKnown = true
+	}
+}
+
+// nativeEncoder relays an Anthropic stream as it came, event by event,
+// checking that each event is JSON (a client must never get an event it
+// cannot parse) and that the stream ended properly.
+type nativeEncoder struct {
+	stopped bool // message_stop or an error event went through
+}
+
+func (e *nativeEncoder) encode(buf []byte, ev sse.Event) ([]byte, error) {
+	if !gjson.ValidBytes(ev.Data) {
+		if len(bytes.TrimSpace(ev.Data)) == 0 {
+			return buf, nil
+		}
+		return buf, errMalformedEvent
+	}
+	switch string(ev.Name) {
+	case "message_stop", "error":
+		e.stopped = true
+	}
+	return sse.AppendEvent(buf, string(ev.Name), ev.Data), nil
+}
+
+func (e *nativeEncoder) finish(buf []byte) ([]byte, error) {
+	if !e.stopped {
+		return buf, translate.ErrIncomplete
+	}
+	return buf, nil
+}
+
+func (*nativeEncoder) errorEvent(buf []byte, e *apierror.Error) []byte {
+	return sse.AppendEvent(buf, "error", e.Body(apierror.Anthropic))
+}
+
+// addNativeEvent takes the text of one Anthropic stream event: text and
+// tool input deltas.
+func (c *outputCapture) addNativeEvent(ev sse.Event) {
+	if string(ev.Name) != "content_block_delta" {
+		return
+	}
+	d := gjson.GetBytes(ev.Data, "delta")
+	for _, k := range [...]string{"text", "partial_json", "thinking"} {
+		if v := d.Get(k); v.Type == gjson.String {
+			c.text = append(c.text, v.Str...)
+		}
+	}
+}
