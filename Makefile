@@ -45,13 +45,10 @@ unit:
 	$(GO) test -count=1 -race $$($(GO) list ./... | grep -v /tests)
 
 fuzz-smoke:
-	$(GO) test -run '^$$' -fuzz '^FuzzReader$$' -fuzztime $(FUZZTIME) ./sse
-	$(GO) test -run '^$$' -fuzz '^FuzzDecodeChatRequest$$' -fuzztime $(FUZZTIME) ./apischema/openai
-	$(GO) test -run '^$$' -fuzz '^FuzzReader$$' -fuzztime $(FUZZTIME) ./wasmhost/internal/wire
-	$(GO) test -run '^$$' -fuzz '^FuzzAnthropicRequestToOpenAI$$' -fuzztime $(FUZZTIME) ./translate
-	$(GO) test -run '^$$' -fuzz '^FuzzResponsesRequestToOpenAI$$' -fuzztime $(FUZZTIME) ./translate
-	$(GO) test -run '^$$' -fuzz '^FuzzEventStream$$' -fuzztime $(FUZZTIME) ./providers/bedrock
-	$(GO) test -run '^$$' -fuzz '^FuzzStreamRedactor$$' -fuzztime $(FUZZTIME) ./guard
+	@for t in "FuzzReader ./sse" "FuzzDecodeChatRequest ./apischema/openai" "FuzzReader ./wasmhost/internal/wire" \
+		"FuzzAnthropicRequestToOpenAI ./translate" "FuzzResponsesRequestToOpenAI ./translate" \
+		"FuzzEventStream ./providers/bedrock" "FuzzStreamRedactor ./guard" "FuzzDecodeEmbeddingsRequest ./gateway"; do \
+		set -- $$t; echo "fuzz $$1 $$2"; FUZZTIME=$(FUZZTIME) GO=$(GO) ./scripts/fuzz-smoke.sh $$1 $$2 || exit 1; done
 
 e2e:
 	$(GO) test -count=1 ./tests/
