@@ -155,7 +155,7 @@ func estimateUnreported(out *Outcome) {
 	if output == 0 && out.TimeToFirstByte == 0 {
 		return // nothing reached the client: the call failed before
 	}
-	if out.native && out.Usage.InputTokens > 0 {
+	if out.native == apiMessages && out.Usage.InputTokens > 0 {
 		// An Anthropic stream reports its prompt at its start.
 		out.Usage.OutputTokens = max(out.Usage.OutputTokens, output)
 		out.UsageEstimated = true

@@ -28,9 +28,9 @@ type attemptPlan struct {
 	// embeddings: the call is POST /v1/embeddings, sent with
 	// providers.Embedder instead of as a chat completion.
 	embeddings bool
-	// native: an Anthropic client's bytes go as they are to providers that
-	// speak the Messages API (passthrough.go).
-	native bool
+	// native, when not apiChat: the client's bytes go as they are to
+	// providers that speak its API (passthrough.go).
+	native clientAPI
 }
 
 // Backoff before an attempt on a target the call already tried: doubling
@@ -124,7 +124,7 @@ func (g *Gateway) try(ctx context.Context, out *Outcome, plan *attemptPlan, c ca
 	switch {
 	case plan.embeddings:
 		upstreamBody, err = upstreamModelBody(body.bytes(), req.Model, c.model)
-	case plan.native:
+	case plan.native != apiChat:
 		upstreamBody, err = upstreamModelBody(body.original(), req.Model, c.model)
 	default:
 		upstreamBody, err = upstreamChatBody(body.bytes(), req, c.model, clientWantsUsage)
@@ -165,8 +165,8 @@ func (g *Gateway) try(ctx context.Context, out *Outcome, plan *attemptPlan, c ca
 	switch {
 	case plan.embeddings:
 		resp, err = c.provider.(providers.Embedder).Embed(attemptCtx, call)
-	case plan.native:
-		resp, err = c.provider.(providers.MessagesSender).SendMessages(attemptCtx, call)
+	case plan.native != apiChat:
+		resp, err = sendNative(attemptCtx, plan.native, c.provider, call)
 	default:
 		resp, err = c.provider.Send(attemptCtx, call)
 	}

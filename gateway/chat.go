@@ -121,8 +121,8 @@ func (g *Gateway) serveCall(w http.ResponseWriter, r *http.Request, api clientAP
 		g.fail(w, &out, aerr)
 		return
 	}
-	if api == apiMessages && g.hooks == nil && g.guards == nil && nativeMessages(plan) {
-		plan.native, out.native, out.answer = true, true, nil
+	if api != apiChat && g.hooks == nil && g.guards == nil && nativeFor(api, plan) {
+		plan.native, out.native, out.answer = api, api, nil
 	}
 	out.req = req // admitted: from here on the call is accounted
 	if g.store != nil {
@@ -155,8 +155,8 @@ func (g *Gateway) serveCall(w http.ResponseWriter, r *http.Request, api clientAP
 	if req.Stream {
 		var enc streamEncoder = openAIEncoder{clientWantsUsage: clientWantsUsage}
 		switch {
-		case out.native:
-			enc = &nativeEncoder{}
+		case out.native != apiChat:
+			enc = &nativeEncoder{api: out.native}
 		case out.answer != nil:
 			enc = out.answer.stream()
 		}

@@ -62,7 +62,7 @@ type Outcome struct {
 	stats         *targetStats       // the declared target that answered, if any
 	shape         apierror.Shape     // the API the client speaks: its errors' shape
 	answer        *answerTranslation // nil: the client speaks chat completions
-	native        bool               // an Anthropic call passed through untranslated
+	native        clientAPI          // not apiChat: a call of that API passed through untranslated
 
 	// Accounting: the decoded request, its counted prompt (-1 until
 	// counted), what the limits store reserved for it, and the answer's

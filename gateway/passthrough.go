@@ -2,6 +2,8 @@ package gateway
 
 import (
 	"bytes"
+	"context"
+	"net/http"
 
 	"github.com/sluicegw/sluice/apierror"
 	"github.com/sluicegw/sluice/providers"
@@ -10,25 +12,86 @@ import (
 	"github.com/tidwall/gjson"
 )
 
-// Anthropic passthrough: a POST /v1/messages call whose every candidate
-// speaks the Messages API natively (the anthropic provider) goes upstream as
-// the client's bytes, with only the model name set, and its answer comes
-// back untouched — no translation either way, as for chat completions to an
-// OpenAI-shaped upstream. It applies when nothing needs the call in chat
-// completions form: no script (hooks read and change the translated request)
-// and no guard (guards read and rewrite it). The request is still decoded
-// once (translated, for routing, the consumer's models and admission), and
-// the answer's usage is read from Anthropic's fields for accounting.
+// Same-shape passthrough for the other APIs: a POST /v1/messages call whose
+// every candidate speaks the Messages API natively (the anthropic provider),
+// or a POST /v1/responses call whose every candidate serves the Responses
+// API (the openai provider), goes upstream as the client's bytes, with only
+// the model name set, and its answer comes back untouched — no translation
+// either way, as for chat completions to an OpenAI-shaped upstream. It
+// applies when nothing needs the call in chat completions form: no script
+// (hooks read and change the translated request) and no guard (guards read
+// and rewrite it). The request is still decoded once (translated, for
+// routing, the consumer's models and admission), and the answer's usage is
+// read from the API's own fields for accounting.
 
-// nativeMessages reports whether every candidate of the plan speaks the
-// Messages API natively.
-func nativeMessages(plan *attemptPlan) bool {
+// nativeFor reports whether every candidate of the plan speaks the
+// client's API natively.
+func nativeFor(api clientAPI, plan *attemptPlan) bool {
 	for _, c := range plan.candidates {
-		if _, ok := c.provider.(providers.MessagesSender); !ok {
+		var ok bool
+		switch api {
+		case apiMessages:
+			_, ok = c.provider.(providers.MessagesSender)
+		case apiResponses:
+			_, ok = c.provider.(providers.ResponsesSender)
+		}
+		if !ok {
 			return false
 		}
 	}
 	return len(plan.candidates) > 0
+}
+
+// sendNative sends one attempt of a passed-through call.
+func sendNative(ctx context.Context, api clientAPI, p providers.Provider, call *providers.Call) (*http.Response, error) {
+	if api == apiResponses {
+		return p.(providers.ResponsesSender).SendResponses(ctx, call)
+	}
+	return p.(providers.MessagesSender).SendMessages(ctx, call)
+}
+
+// responsesUsage reads a Responses usage object.
+func responsesUsage(u gjson.Result) Usage {
+	return Usage{
+		InputTokens:     int(u.Get("input_tokens").Int()),
+		OutputTokens:    int(u.Get("output_tokens").Int()),
+		CachedTokens:    int(u.Get("input_tokens_details.cached_tokens").Int()),
+		ReasoningTokens: int(u.Get("output_tokens_details.reasoning_tokens").Int()),
+	}
+}
+
+// nativeWholeUsage reads the usage of a whole passed-through answer.
+func nativeWholeUsage(api clientAPI, u gjson.Result) Usage {
+	if api == apiResponses {
+		return responsesUsage(u)
+	}
+	return anthropicUsage(u)
+}
+
+// nativeStreamEvent follows one event of a passed-through stream: its
+// usage, its text (for the gateway's own count if the stream breaks), and
+// whether it ends the stream.
+func nativeStreamEvent(ev sse.Event, out *Outcome) (done bool) {
+	name := string(ev.Name)
+	if out.native == apiResponses {
+		switch name {
+		case "response.completed", "response.incomplete", "response.failed":
+			if u := gjson.GetBytes(ev.Data, "response.usage"); u.IsObject() {
+				out.Usage, out.UsageKnown = responsesUsage(u), true
+			}
+			return true
+		case "response.output_text.delta", "response.function_call_arguments.delta":
+			if out.capture != nil {
+				out.capture.text = append(out.capture.text, gjson.GetBytes(ev.Data, "delta").Str...)
+			}
+		}
+		return false
+	}
+	readNativeUsage(ev, out)
+	if out.capture != nil && !out.UsageKnown {
+		out.capture.addNativeEvent(ev)
+	}
+	return name == "message_stop"
 }
 
 // anthropicUsage reads an Anthropic usage object into the gateway's terms:
@@ -64,11 +127,12 @@ func readNativeUsage(ev sse.Event, out *Outcome) {
 	}
 }
 
-// nativeEncoder relays an Anthropic stream as it came, event by event,
+// nativeEncoder relays a passed-through stream as it came, event by event,
 // checking that each event is JSON (a client must never get an event it
 // cannot parse) and that the stream ended properly.
 type nativeEncoder struct {
-	stopped bool // message_stop or an error event went through
+	api     clientAPI
+	stopped bool // the stream's last event or an error event went through
 }
 
 func (e *nativeEncoder) encode(buf []byte, ev sse.Event) ([]byte, error) {
@@ -79,7 +143,7 @@ func (e *nativeEncoder) encode(buf []byte, ev sse.Event) ([]byte, error) {
 		return buf, errMalformedEvent
 	}
 	switch string(ev.Name) {
-	case "message_stop", "error":
+	case "message_stop", "error", "response.completed", "response.incomplete", "response.failed":
 		e.stopped = true
 	}
 	return sse.AppendEvent(buf, string(ev.Name), ev.Data), nil
@@ -92,7 +156,11 @@ func (e *nativeEncoder) finish(buf []byte) ([]byte, error) {
 	return buf, nil
 }
 
-func (*nativeEncoder) errorEvent(buf []byte, e *apierror.Error) []byte {
+func (n *nativeEncoder) errorEvent(buf []byte, e *apierror.Error) []byte {
+	if n.api == apiResponses {
+		name, data := translate.ResponsesErrorEvent(e)
+		return sse.AppendEvent(buf, name, data)
+	}
 	return sse.AppendEvent(buf, "error", e.Body(apierror.Anthropic))
 }
 

@@ -49,8 +49,8 @@ func (g *Gateway) relayWhole(w http.ResponseWriter, r *http.Request, resp *http.
 		return
 	}
 	if u := gjson.GetBytes(body, "usage"); u.IsObject() {
-		if out.native {
-			out.Usage, out.UsageKnown = anthropicUsage(u), true
+		if out.native != apiChat {
+			out.Usage, out.UsageKnown = nativeWholeUsage(out.native, u), true
 		} else {
 			out.Usage, out.UsageKnown = parseUsage(u.Raw), true
 		}
@@ -165,12 +165,8 @@ func (g *Gateway) relayStream(w http.ResponseWriter, r *http.Request, ans *answe
 		}
 		done := bytes.Equal(ev.Data, doneData)
 		switch {
-		case out.native:
-			done = string(ev.Name) == "message_stop"
-			readNativeUsage(ev, out)
-			if out.capture != nil && !out.UsageKnown {
-				out.capture.addNativeEvent(ev)
-			}
+		case out.native != apiChat:
+			done = nativeStreamEvent(ev, out)
 		case done:
 		default:
 			if bytes.Contains(ev.Data, usageKey) {

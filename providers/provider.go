@@ -139,3 +139,10 @@ type Embedder interface {
 type MessagesSender interface {
 	SendMessages(ctx context.Context, call *Call) (*http.Response, error)
 }
+
+// ResponsesSender is a provider that serves OpenAI's Responses API natively
+// (the openai type). Like MessagesSender, it lets a Responses client's
+// bytes go upstream untranslated and the answer come back untouched.
+type ResponsesSender interface {
+	SendResponses(ctx context.Context, call *Call) (*http.Response, error)
+}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -11,6 +13,7 @@ import (
 	"github.com/openai/openai-go/v3/option"
 	"github.com/openai/openai-go/v3/responses"
 	"github.com/sluicegw/sluice/internal/fakeupstream"
+	"github.com/tidwall/sjson"
 )
 
 // TestResponsesAPIThroughTheBinary drives POST /v1/responses with the
@@ -20,8 +23,10 @@ import (
 func TestResponsesAPIThroughTheBinary(t *testing.T) {
 	up := fakeupstream.New()
 	defer up.Close()
+	// openai_compatible: chat completions only, so Responses calls are
+	// translated (TestResponsesPassthrough covers the openai type).
 	g := startGatewayWith(t, options{admin: true, body: indent(fmt.Sprintf(`provider up {
-	type openai
+	type openai_compatible
 	base_url %s/v1
 }
 provider mock {
@@ -167,5 +172,56 @@ model mock-* {
 	}
 	if n < 5 {
 		t.Errorf("requests counted: %v", m)
+	}
+}
+
+// TestResponsesPassthrough sends Responses calls to a model served by the
+// openai type, which speaks the Responses API: the upstream gets the
+// client's bytes (model name set) at /v1/responses, and the client gets the
+// upstream's answer untouched, whole and streamed, with usage accounted from
+// the Responses fields.
+func TestResponsesPassthrough(t *testing.T) {
+	up := fakeupstream.New()
+	defer up.Close()
+	g := startGatewayWith(t, options{admin: true, body: indent(fmt.Sprintf(`provider openai {
+	type openai
+	base_url %s/v1
+}
+model gpt-4.1 {
+	target openai/gpt-4.1-2025-04-14
+}`, up.URL))})
+	body := `{"model": "gpt-4.1",  "input": "Say hello.", "instructions": "Be brief.", "store": false}`
+	for _, stream := range []bool{false, true} {
+		b, _ := sjson.Set(body, "stream", stream)
+		resp, got := post(t, g, "/v1/responses", "", b)
+		if resp.StatusCode != 200 {
+			t.Fatalf("stream=%v: %d %s", stream, resp.StatusCode, got)
+		}
+		last := up.Last()
+		wantSent, _ := sjson.Set(b, "model", "gpt-4.1-2025-04-14")
+		if last.URL != "/v1/responses" || string(last.Body) != wantSent {
+			t.Errorf("stream=%v: the upstream got %s %s", stream, last.URL, last.Body)
+		}
+		direct, err := http.Post(up.URL+"/v1/responses", "application/json", strings.NewReader(wantSent))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := io.ReadAll(direct.Body)
+		direct.Body.Close()
+		if string(got) != string(want) {
+			t.Errorf("stream=%v: the client got\n%s\nnot the upstream's\n%s", stream, got, want)
+		}
+	}
+	// The SDK reads the passed-through answer; usage is accounted.
+	client := openai.NewClient(option.WithBaseURL(g.URL+"/v1"), option.WithAPIKey("sk-client"), option.WithMaxRetries(0))
+	r, err := client.Responses.New(context.Background(), responses.ResponseNewParams{
+		Model: "gpt-4.1", Input: responses.ResponseNewParamsInputUnion{OfString: openai.String("hi")},
+	})
+	if err != nil || r.OutputText() != "Hello from the Responses API." {
+		t.Fatalf("SDK: %v %+v", err, r)
+	}
+	doc := waitUsage(t, g, 3)
+	if doc.Totals.InputTokens != 36 || doc.Totals.OutputTokens != 18 {
+		t.Errorf("usage %+v, want 3 × (12 in, 6 out)", doc.Totals)
 	}
 }

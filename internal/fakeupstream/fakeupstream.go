@@ -16,6 +16,9 @@
 //	bill-N, bill-hang-N  bill like a provider (see Billing)
 //	echo, leak     answer with a given text (see serveText)
 //
+// POST .../responses is answered like OpenAI's Responses API (see
+// serveResponses), whatever the model.
+//
 // Every request is recorded, with whether its context ended before the
 // handler did (a cancelled upstream call).
 package fakeupstream
@@ -113,6 +116,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		close(rec.done)
 	}()
 
+	if s.serveResponses(w, r, body) {
+		return
+	}
 	var req struct {
 		Model         string `json:"model"`
 		Stream        bool   `json:"stream"`

@@ -27,14 +27,37 @@ type Provider struct {
 	*providers.Sender
 	chatURL      string
 	embeddingURL string
+	responsesURL string
 }
 
 func init() {
-	register := func(cfg providers.Config) (providers.Provider, error) {
-		return New(Config{Name: cfg.Name, BaseURL: cfg.BaseURL, APIKeys: cfg.APIKeys, Headers: cfg.Headers, Timeout: cfg.Timeout, Transport: cfg.Transport})
+	config := func(cfg providers.Config) Config {
+		return Config{Name: cfg.Name, BaseURL: cfg.BaseURL, APIKeys: cfg.APIKeys, Headers: cfg.Headers, Timeout: cfg.Timeout, Transport: cfg.Transport}
 	}
-	providers.Register("openai", register)
-	providers.Register("openai_compatible", register)
+	providers.Register("openai", func(cfg providers.Config) (providers.Provider, error) {
+		p, err := New(config(cfg))
+		if err != nil {
+			return nil, err
+		}
+		return &Native{Provider: p}, nil
+	})
+	providers.Register("openai_compatible", func(cfg providers.Config) (providers.Provider, error) {
+		return New(config(cfg))
+	})
+}
+
+// Native is the `openai` type: OpenAI's own API, which also serves the
+// Responses API, so Responses calls can go to it untranslated.
+// `openai_compatible` servers speak chat completions only.
+type Native struct {
+	*Provider
+}
+
+// SendResponses implements providers.ResponsesSender: a Responses request
+// body goes to {base_url}/responses as it is, and the answer comes back as
+// OpenAI sent it.
+func (p *Native) SendResponses(ctx context.Context, call *providers.Call) (*http.Response, error) {
+	return p.Sender.Send(ctx, call, providers.Request{URL: p.responsesURL, SetHeaders: setBearer})
 }
 
 // New checks cfg and builds its provider.
@@ -47,6 +70,7 @@ func New(cfg Config) (*Provider, error) {
 		Sender:       providers.NewSender(cfg.Name, cfg.APIKeys, cfg.Headers, cfg.Timeout, cfg.Transport),
 		chatURL:      base + "/chat/completions",
 		embeddingURL: base + "/embeddings",
+		responsesURL: base + "/responses",
 	}, nil
 }
 
