@@ -124,8 +124,10 @@ func (g *Gateway) worstCost(plan *attemptPlan, u pricing.Usage) float64 {
 }
 
 // settle closes the call's account: the reservation is replaced with what
-// the call used, and the usage counters move (calls without a consumer
-// count as "anonymous").
+// the call used, and the usage counters of (consumer, declared model) move
+// (calls without a consumer count as "anonymous"). The declared model, not
+// the name the client sent, keys the counters, so their number is bounded
+// by the config.
 func (g *Gateway) settle(out *Outcome) {
 	if g.store == nil || out.req == nil {
 		return // refused before it was understood: nothing to account
@@ -137,7 +139,7 @@ func (g *Gateway) settle(out *Outcome) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 	defer cancel()
-	if err := g.store.Settle(ctx, out.Consumer, out.Model, out.reservation, used); err != nil {
+	if err := g.store.Settle(ctx, out.Consumer, out.Route, out.reservation, used); err != nil {
 		g.log.Warn("settling a call with the limits store failed", zap.String("consumer", out.Consumer), zap.Error(err))
 	}
 }
