@@ -6,6 +6,7 @@ import (
 	"unicode/utf8"
 	"unsafe"
 
+	"github.com/sluicegw/sluice/internal/jsonw"
 	"github.com/tidwall/gjson"
 )
 
@@ -57,55 +58,11 @@ func typeName(r gjson.Result) string {
 	return "object"
 }
 
-const hexDigits = "0123456789abcdef"
-
-// appendString appends s as a JSON string literal, escaping as encoding/json
-// does (less its HTML escaping) and replacing invalid UTF-8 with U+FFFD.
-func appendString(b []byte, s string) []byte {
-	b = append(b, '"')
-	b = appendEscaped(b, s)
-	return append(b, '"')
-}
+// appendString appends s as a JSON string literal (see jsonw.AppendString).
+func appendString(b []byte, s string) []byte { return jsonw.AppendString(b, s) }
 
 // appendEscaped appends s escaped for the inside of a JSON string literal.
-func appendEscaped(b []byte, s string) []byte {
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	return append(b, s[start:]...)
-}
+func appendEscaped(b []byte, s string) []byte { return jsonw.AppendEscaped(b, s) }
 
 // appendCompactEscaped appends the JSON text raw with its insignificant
 // whitespace removed, escaped for the inside of a JSON string literal: the
