@@ -1,14 +1,11 @@
 package tests
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -25,35 +22,6 @@ import (
 // anthropicWrongKey is the key of a provider the fake refuses; the fake's
 // 401 quotes it, so it must not reach a client either.
 const anthropicWrongKey = "sk-ant-api03-wrong-key-9876543210"
-
-// seenByClients keeps every response (headers and body) the clients got.
-type seenByClients struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *seenByClients) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := http.DefaultTransport.RoundTrip(req)
-	if err != nil {
-		return nil, err
-	}
-	body, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	s.mu.Lock()
-	for k, v := range resp.Header {
-		fmt.Fprintf(&s.b, "%s: %s\n", k, v)
-	}
-	s.b.Write(body)
-	s.mu.Unlock()
-	resp.Body = io.NopCloser(bytes.NewReader(body))
-	return resp, err // a read error reaches the SDK as the body's
-}
-
-func (s *seenByClients) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestAnthropicProvider drives a `type anthropic` provider through the
 // real binary with both official SDKs against the fake Messages API: whole
@@ -101,7 +69,7 @@ model claude-badkey {
 	target claude_badkey/fixture
 }`, up.URL, fakeupstream.AnthropicKey, anthropicWrongKey)))
 
-	seen := &seenByClients{}
+	seen := &clientRecorder{}
 	httpClient := &http.Client{Transport: seen, Timeout: 20 * time.Second}
 	oc := openai.NewClient(option.WithBaseURL(g.URL+"/v1"), option.WithAPIKey("sk-client"), option.WithMaxRetries(0), option.WithHTTPClient(httpClient))
 	ac := anthropic.NewClient(aoption.WithBaseURL(g.URL), aoption.WithAPIKey("sk-ant-client"), aoption.WithMaxRetries(0), aoption.WithHTTPClient(httpClient))

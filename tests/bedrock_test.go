@@ -1,15 +1,12 @@
 package tests
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,36 +19,6 @@ import (
 
 	"github.com/sluicegw/sluice/internal/fakeupstream"
 )
-
-// recorder keeps every response body a client received, to check that no
-// upstream credential ever reaches a client.
-type recorder struct {
-	mu   sync.Mutex
-	seen bytes.Buffer
-}
-
-func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := http.DefaultTransport.RoundTrip(req)
-	if err != nil {
-		return nil, err
-	}
-	b, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	r.mu.Lock()
-	for k, v := range resp.Header {
-		fmt.Fprintf(&r.seen, "%s: %s\n", k, v)
-	}
-	r.seen.Write(b)
-	r.mu.Unlock()
-	resp.Body = io.NopCloser(bytes.NewReader(b))
-	return resp, err
-}
-
-func (r *recorder) String() string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.seen.String()
-}
 
 // TestBedrockThroughTheBinary drives a `type bedrock` provider (SigV4
 // signed, and with a Bedrock API key) with both official SDKs against the
@@ -91,7 +58,7 @@ model bedrock-broken-stream {
 model bedrock-key {
 	target awskey/amazon.nova-pro-v1:0
 }`, up.URL, up.Region, up.AccessKeyID, up.SecretAccessKey, up.APIKey)))
-	rec := &recorder{}
+	rec := &clientRecorder{}
 	httpClient := &http.Client{Transport: rec, Timeout: 30 * time.Second}
 	oc := openai.NewClient(option.WithBaseURL(g.URL+"/v1"), option.WithAPIKey("sk-client"), option.WithMaxRetries(0), option.WithHTTPClient(httpClient))
 	ac := anthropic.NewClient(aoption.WithBaseURL(g.URL), aoption.WithAPIKey("sk-ant-client"), aoption.WithMaxRetries(0), aoption.WithHTTPClient(httpClient))

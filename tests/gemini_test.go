@@ -1,15 +1,12 @@
 package tests
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -27,35 +24,6 @@ import (
 // fake's error quotes it (as Google's DebugInfo does), so it must not reach
 // a client or the log either.
 const geminiWrongKey = "AIzaSy-wrong-gemini-key-9876543210"
-
-// geminiRecorder keeps every response (headers and body) the clients got.
-type geminiRecorder struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *geminiRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := http.DefaultTransport.RoundTrip(req)
-	if err != nil {
-		return nil, err
-	}
-	body, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	s.mu.Lock()
-	for k, v := range resp.Header {
-		fmt.Fprintf(&s.b, "%s: %s\n", k, v)
-	}
-	s.b.Write(body)
-	s.mu.Unlock()
-	resp.Body = io.NopCloser(bytes.NewReader(body))
-	return resp, err
-}
-
-func (s *geminiRecorder) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestGeminiProvider drives a `type gemini` provider through the real
 // binary with both official SDKs against the fake Gemini API: whole answers,
@@ -85,7 +53,7 @@ model gemini-badkey {
 }
 %[4]s`, up.URL, fakeupstream.GeminiKey, geminiWrongKey, models.String())))
 
-	seen := &geminiRecorder{}
+	seen := &clientRecorder{}
 	httpClient := &http.Client{Transport: seen, Timeout: 20 * time.Second}
 	oc := openai.NewClient(option.WithBaseURL(g.URL+"/v1"), option.WithAPIKey("sk-client"), option.WithMaxRetries(0), option.WithHTTPClient(httpClient))
 	ac := anthropic.NewClient(aoption.WithBaseURL(g.URL), aoption.WithAPIKey("sk-ant-client"), aoption.WithMaxRetries(0), aoption.WithHTTPClient(httpClient))
