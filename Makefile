@@ -9,7 +9,7 @@ GO ?= go
 # A short fuzz pass per target in `make test`; long runs are done by hand.
 FUZZTIME ?= 5s
 
-.PHONY: all build run test tools vet unit fuzz-smoke e2e bench bench-smoke bench-go xcaddy clean
+.PHONY: all build run test tools vet unit fuzz-smoke fuzz-long e2e bench bench-smoke bench-go soak xcaddy clean
 
 all: build
 
@@ -47,8 +47,16 @@ unit:
 fuzz-smoke:
 	@for t in "FuzzReader ./sse" "FuzzDecodeChatRequest ./apischema/openai" "FuzzReader ./wasmhost/internal/wire" \
 		"FuzzAnthropicRequestToOpenAI ./translate" "FuzzResponsesRequestToOpenAI ./translate" \
-		"FuzzEventStream ./providers/bedrock" "FuzzStreamRedactor ./guard" "FuzzDecodeEmbeddingsRequest ./gateway"; do \
+		"FuzzEventStream ./providers/bedrock" "FuzzStreamRedactor ./guard" "FuzzDecodeEmbeddingsRequest ./gateway" \
+		"FuzzCaddyfileWords ./caddymodule"; do \
 		set -- $$t; echo "fuzz $$1 $$2"; FUZZTIME=$(FUZZTIME) GO=$(GO) ./scripts/fuzz-smoke.sh $$1 $$2 || exit 1; done
+
+# The long campaign, by hand: every Fuzz* target for FUZZLONG (10m) each,
+# FUZZJOBS at a time (scripts/fuzz-long.sh).
+FUZZLONG ?= 10m
+FUZZJOBS ?= 2
+fuzz-long:
+	FUZZTIME=$(FUZZLONG) JOBS=$(FUZZJOBS) GO=$(GO) ./scripts/fuzz-long.sh
 
 e2e:
 	$(GO) test -count=1 ./tests/
@@ -56,6 +64,13 @@ e2e:
 # The benchmark against the field (bench/README.md); flags through BENCHFLAGS.
 bench: build
 	$(GO) run ./bench/cmd/bench -caddy ./caddy $(BENCHFLAGS)
+
+# The soak, by hand: SOAK requests (default 1,000,000) through one Sluice
+# with every stateful feature on; RSS, goroutines and heap must stay flat
+# (bench/SOAK.md).
+SOAK ?= 1000000
+soak: build
+	$(GO) run ./bench/cmd/bench -caddy ./caddy -soak $(SOAK)
 
 # The same harness in seconds: every endpoint answers correctly (never asserts speed).
 bench-smoke: build

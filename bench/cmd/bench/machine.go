@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"fmt"
 	"os"
 	"runtime"
 	"strconv"
@@ -53,4 +54,9 @@ func loadAvg() string {
 		return "?"
 	}
 	return strings.Join(f[:3], " ")
+}
+
+// summary is the machine in one phrase.
+func (m machineInfo) summary() string {
+	return fmt.Sprintf("%d × %s, %.1f GiB, Linux %s", m.cpus, m.cpuModel, float64(m.memBytes)/(1<<30), m.kernel)
 }

@@ -37,6 +37,7 @@ type options struct {
 	settle    time.Duration
 	maxOthers float64
 	retries   int
+	soak      int
 }
 
 // runner holds one run's processes and settings.
@@ -74,6 +75,7 @@ func main() {
 	flag.DurationVar(&o.quietWait, "quiet-wait", time.Minute, "longest wait for a quiet machine (other processes under -max-others cores)")
 	flag.DurationVar(&o.settle, "settle", 130*time.Second, "idle time after the last cell before RSS is read again (Go's periodic GC runs within 2 minutes)")
 	flag.Float64Var(&o.maxOthers, "max-others", 0.25, "run a cell again when other processes used more than this many cores during it")
+	flag.IntVar(&o.soak, "soak", 0, "instead of the comparison: send this many requests through one Sluice with every stateful feature on and check RSS, goroutines and heap stay flat (writes bench/SOAK.md)")
 	flag.IntVar(&o.retries, "retries", 1, "how many times a cell may be run again because of other processes")
 	flag.Parse()
 
@@ -95,6 +97,9 @@ func (r *runner) logf(format string, args ...any) {
 func (r *runner) run(ctx context.Context) error {
 	if err := r.setup(ctx); err != nil {
 		return err
+	}
+	if r.opts.soak > 0 {
+		return r.soak(ctx)
 	}
 	r.endpoints = r.startEndpoints(ctx)
 	if ctx.Err() != nil {
@@ -166,7 +171,7 @@ func (r *runner) setup(ctx context.Context) error {
 			[]string{"GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0"}, "-buildmode=c-shared")
 	}
 
-	if !r.opts.smoke {
+	if !r.opts.smoke && r.opts.soak == 0 {
 		r.waitQuiet(ctx, r.opts.quietWait)
 	}
 	r.loadBefore = loadAvg()

@@ -170,7 +170,7 @@ func (r *runner) report() string {
 	p("%d interleaved rounds, %v per cell (the 512-stream cell: 1,024 streams), %v warm-up per endpoint, endpoint order rotating.\n",
 		r.opts.rounds, r.opts.seconds, r.opts.warmup)
 	p("Figures are medians of the clean rounds (see the last column); CPU, stalls and streams are summed over them, errors over all rounds; RSS peak is the highest.\n\n")
-	p("- Machine: %d × %s, %.1f GiB, Linux %s.\n", r.machine.cpus, r.machine.cpuModel, float64(r.machine.memBytes)/(1<<30), r.machine.kernel)
+	p("- Machine: %s.\n", r.machine.summary())
 	p("- Load average (1, 5, 15 min) before: %s; after: %s.\n", r.loadBefore, r.loadAfter)
 	p("- Caddy %s (Sluice and plain Caddy are the same binary), %s, Node %s, Portkey %s.\n", r.caddyVersion, runtime.Version(), r.nodeVer, portkeyVersion)
 	p("- The load generator (Go, in the runner), the two fake upstreams and the endpoint share all the cores; nothing is pinned.\n")
