@@ -6,7 +6,9 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/sluicegw/sluice/apierror"
 	"github.com/sluicegw/sluice/apischema/openai"
@@ -173,21 +175,62 @@ func estimateUnreported(out *Outcome) {
 // outputCapture keeps the text of an answer as it is relayed, so its tokens
 // can be counted if the upstream never reports usage. Text is counted in
 // batches, so at most captureBatch bytes are ever held.
+//
+// Chat completion chunks are kept raw (their "choices" arrays, copied
+// as they are) and only read when needed: almost every stream ends with its
+// usage, and then the copies are dropped unread.
 type outputCapture struct {
 	text    []byte
+	choices []byte // raw "choices" arrays, as one JSON array not closed yet
 	counted int
 }
 
 const captureBatch = 64 << 10
 
-// addChunk takes the text of one chat completion chunk: its content and
-// tool-call names and arguments.
-func (c *outputCapture) addChunk(data []byte) {
-	d := gjson.GetBytes(data, "choices.0.delta")
-	if !d.Exists() {
+// capturePool keeps captures with their buffers, so a call's capture
+// starts with room for a typical answer instead of growing to it.
+var capturePool = sync.Pool{New: func() any {
+	return &outputCapture{text: make([]byte, 0, 1024), choices: make([]byte, 0, 4096)}
+}}
+
+func newCapture() *outputCapture { return capturePool.Get().(*outputCapture) }
+
+// release gives the capture back; it must not be used after.
+func (c *outputCapture) release() {
+	if cap(c.text) > captureBatch*2 || cap(c.choices) > captureBatch*2 {
+		return // grown by an odd call: let it go
+	}
+	c.text, c.choices, c.counted = c.text[:0], c.choices[:0], 0
+	capturePool.Put(c)
+}
+
+// addChoices takes the raw "choices" array of one chat completion chunk.
+func (c *outputCapture) addChoices(raw string) {
+	if len(c.choices) == 0 {
+		c.choices = append(c.choices, '[')
+	} else {
+		c.choices = append(c.choices, ',')
+	}
+	c.choices = append(c.choices, raw...)
+	if len(c.choices) >= captureBatch {
+		c.readChoices()
+	}
+}
+
+// readChoices moves the text of the raw choices kept so far (each choice's
+// first delta: content, tool-call names and arguments) into text.
+func (c *outputCapture) readChoices() {
+	if len(c.choices) == 0 {
 		return
 	}
-	c.add(d)
+	// The arrays were kept as the elements of one array.
+	c.choices = append(c.choices, ']')
+	s := unsafe.String(unsafe.SliceData(c.choices), len(c.choices))
+	gjson.Parse(s).ForEach(func(_, choices gjson.Result) bool {
+		c.add(choices.Get("0.delta"))
+		return true
+	})
+	c.choices = c.choices[:0]
 }
 
 // addMessage takes the text of a whole chat completion's first choice.
@@ -212,7 +255,10 @@ func (c *outputCapture) add(m gjson.Result) {
 	}
 }
 
-func (c *outputCapture) tokens() int { return c.counted + tokens.Count(string(c.text)) }
+func (c *outputCapture) tokens() int {
+	c.readChoices()
+	return c.counted + tokens.Count(string(c.text))
+}
 
 // setLimitHeaders sets OpenAI's x-ratelimit-* headers from the decision: for
 // each kind, the rule with the least left.

@@ -88,7 +88,7 @@ func (e *responsesEncoder) emit(name string, data []byte) {
 	e.buf = sse.AppendEvent(e.buf, name, data)
 }
 
-func (e *responsesEncoder) encode(buf []byte, ev sse.Event) ([]byte, error) {
+func (e *responsesEncoder) encode(buf []byte, ev sse.Event, _ *chunkFacts) ([]byte, error) {
 	e.buf = buf
 	err := e.tr.Event(ev.Data, e.emitFn)
 	buf, e.buf = e.buf, nil

@@ -89,6 +89,7 @@ func BenchmarkHandlerMock(b *testing.B) {
 			b.Run(variant.name+"/"+bc.name, func(b *testing.B) {
 				b.ReportAllocs()
 				rd := bytes.NewReader(bc.body)
+				cpu := startCPU()
 				for b.Loop() {
 					rd.Reset(bc.body)
 					req := httptest.NewRequest(http.MethodPost, "/v1/chat/completions", rd)
@@ -99,6 +100,7 @@ func BenchmarkHandlerMock(b *testing.B) {
 						b.Fatalf("status %d: %s", w.Code, w.Body)
 					}
 				}
+				cpu.report(b)
 			})
 		}
 	}

@@ -126,7 +126,7 @@ func (g *Gateway) serveCall(w http.ResponseWriter, r *http.Request, api clientAP
 	}
 	out.req = req // admitted: from here on the call is accounted
 	if g.store != nil {
-		out.capture = &outputCapture{}
+		out.capture = newCapture()
 	}
 	out.Provider, out.UpstreamModel = plan.candidates[0].provider.Name(), plan.candidates[0].model
 	if g.observer != nil {
@@ -297,6 +297,10 @@ func (g *Gateway) finish(r *http.Request, out *Outcome) {
 	out.Duration = time.Since(out.Start)
 	out.Overhead = out.Duration - out.UpstreamWait - out.ClientWait
 	estimateUnreported(out)
+	if out.capture != nil {
+		out.capture.release()
+		out.capture = nil
+	}
 	g.price(out)
 	g.settle(out)
 	settleTarget(out)

@@ -135,7 +135,7 @@ type nativeEncoder struct {
 	stopped bool // the stream's last event or an error event went through
 }
 
-func (e *nativeEncoder) encode(buf []byte, ev sse.Event) ([]byte, error) {
+func (e *nativeEncoder) encode(buf []byte, ev sse.Event, _ *chunkFacts) ([]byte, error) {
 	if !gjson.ValidBytes(ev.Data) {
 		if len(bytes.TrimSpace(ev.Data)) == 0 {
 			return buf, nil

@@ -3,7 +3,6 @@ package gateway
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,7 +13,6 @@ import (
 	"time"
 
 	"github.com/sluicegw/sluice/apierror"
-	"github.com/sluicegw/sluice/apischema/openai"
 	"github.com/sluicegw/sluice/providers"
 	"github.com/sluicegw/sluice/sse"
 	"github.com/sluicegw/sluice/translate"
@@ -52,7 +50,7 @@ func (g *Gateway) relayWhole(w http.ResponseWriter, r *http.Request, resp *http.
 		if out.native != apiChat {
 			out.Usage, out.UsageKnown = nativeWholeUsage(out.native, u), true
 		} else {
-			out.Usage, out.UsageKnown = parseUsage(u.Raw), true
+			out.Usage, out.UsageKnown = chatUsage(u), true
 		}
 	} else if out.capture != nil {
 		out.capture.addMessage(body)
@@ -79,7 +77,7 @@ func (g *Gateway) relayWhole(w http.ResponseWriter, r *http.Request, resp *http.
 		}
 	}
 	h := w.Header()
-	h.Set("Content-Type", "application/json")
+	h["Content-Type"] = jsonValue
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	setRouteHeaders(h, out)
 	w.WriteHeader(http.StatusOK)
@@ -94,8 +92,13 @@ var readerPool = sync.Pool{New: func() any { return sse.NewReader(nil, maxEvent)
 
 var (
 	doneData      = []byte("[DONE]")
-	usageKey      = []byte(`"usage"`)
-	streamHeaders = map[string]string{"Content-Type": "text/event-stream", "Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+	// Header values every answer of a kind shares: assigned, not Set, so
+	// no answer allocates them (net/http never writes into a value slice,
+	// and an Add elsewhere appends to a copy, as each has no spare room).
+	eventStreamValue = []string{"text/event-stream"}
+	noCacheValue     = []string{"no-cache"}
+	noValue          = []string{"no"}
+	jsonValue        = []string{"application/json"}
 	outBufPool    = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 )
 
@@ -115,6 +118,7 @@ func (g *Gateway) relayStream(w http.ResponseWriter, r *http.Request, ans *answe
 
 	rc := http.NewResponseController(w)
 	started := false
+	var chunk chunkFacts
 	ev, err := ans.first, error(nil) // the attempt already read the first event
 	for ; ; ev, err = rd.Next() {
 		if err != nil {
@@ -164,21 +168,22 @@ func (g *Gateway) relayStream(w http.ResponseWriter, r *http.Request, ans *answe
 			ev.Data = data
 		}
 		done := bytes.Equal(ev.Data, doneData)
+		var facts *chunkFacts
 		switch {
 		case out.native != apiChat:
 			done = nativeStreamEvent(ev, out)
 		case done:
 		default:
-			if bytes.Contains(ev.Data, usageKey) {
-				if u := gjson.GetBytes(ev.Data, "usage"); u.IsObject() {
-					out.Usage, out.UsageKnown = parseUsage(u.Raw), true
-				}
+			chunk = readChunk(ev.Data)
+			facts = &chunk
+			if chunk.usage.IsObject() {
+				out.Usage, out.UsageKnown = chatUsage(chunk.usage), true
 			}
-			if out.capture != nil && !out.UsageKnown {
-				out.capture.addChunk(ev.Data)
+			if out.capture != nil && !out.UsageKnown && chunk.choices != "" {
+				out.capture.addChoices(chunk.choices)
 			}
 		}
-		if buf, err = enc.encode(buf, ev); err != nil {
+		if buf, err = enc.encode(buf, ev, facts); err != nil {
 			out.ErrorClass = "malformed"
 			e := apierror.Upstream("The upstream provider %s sent a stream event the gateway cannot read: %v.", out.Provider, err)
 			if !started {
@@ -194,9 +199,7 @@ func (g *Gateway) relayStream(w http.ResponseWriter, r *http.Request, ans *answe
 		if !started {
 			started = true
 			h := w.Header()
-			for k, v := range streamHeaders {
-				h.Set(k, v)
-			}
+			h["Content-Type"], h["Cache-Control"], h["X-Accel-Buffering"] = eventStreamValue, noCacheValue, noValue
 			h.Del("Content-Length")
 			setRouteHeaders(h, out)
 			w.WriteHeader(http.StatusOK)
@@ -246,8 +249,9 @@ func (g *Gateway) endStream(w http.ResponseWriter, rc *http.ResponseController, 
 // chat completions) stream events.
 type streamEncoder interface {
 	// encode appends to buf what the client gets for one upstream event
-	// (possibly nothing).
-	encode(buf []byte, ev sse.Event) ([]byte, error)
+	// (possibly nothing). facts is what the relay read of a chat completion
+	// chunk (nil for [DONE] and for a passed-through native stream).
+	encode(buf []byte, ev sse.Event, facts *chunkFacts) ([]byte, error)
 	// errorEvent appends the events that end a broken stream.
 	errorEvent(buf []byte, e *apierror.Error) []byte
 	// finish appends what closes the client's stream when the upstream's
@@ -259,18 +263,20 @@ type streamEncoder interface {
 // gateway asked for when the client did not.
 type openAIEncoder struct{ clientWantsUsage bool }
 
-func (o openAIEncoder) encode(buf []byte, ev sse.Event) ([]byte, error) {
-	// Events pass through as they are, so each is checked: a client must
-	// never get a broken event it cannot parse, but an error event instead.
-	if !gjson.ValidBytes(ev.Data) && !bytes.Equal(ev.Data, doneData) {
-		if len(bytes.TrimSpace(ev.Data)) == 0 {
-			return buf, nil // an empty event (a keep-alive): nothing for the client
+func (o openAIEncoder) encode(buf []byte, ev sse.Event, facts *chunkFacts) ([]byte, error) {
+	if facts != nil { // a chunk, not [DONE]
+		// Events pass through as they are, so each is checked: a client
+		// must never get a broken event it cannot parse, but an error
+		// event instead.
+		if !facts.valid {
+			if len(bytes.TrimSpace(ev.Data)) == 0 {
+				return buf, nil // an empty event (a keep-alive): nothing for the client
+			}
+			return buf, errMalformedEvent
 		}
-		return buf, errMalformedEvent
-	}
-	if !o.clientWantsUsage && bytes.Contains(ev.Data, usageKey) && gjson.GetBytes(ev.Data, "choices.#").Int() == 0 &&
-		gjson.GetBytes(ev.Data, "usage").IsObject() {
-		return buf, nil
+		if !o.clientWantsUsage && facts.usageOnly() {
+			return buf, nil
+		}
 	}
 	return sse.AppendEvent(buf, string(ev.Name), ev.Data), nil
 }
@@ -288,7 +294,7 @@ type anthropicEncoder struct {
 	buf []byte // the buffer the translator's events are appended to
 }
 
-func (a *anthropicEncoder) encode(buf []byte, ev sse.Event) ([]byte, error) {
+func (a *anthropicEncoder) encode(buf []byte, ev sse.Event, _ *chunkFacts) ([]byte, error) {
 	a.buf = buf
 	err := a.tr.Event(ev.Data, func(name string, data []byte) {
 		a.buf = sse.AppendEvent(a.buf, name, data)
@@ -308,20 +314,6 @@ func (a *anthropicEncoder) finish(buf []byte) ([]byte, error) {
 
 func (*anthropicEncoder) errorEvent(buf []byte, e *apierror.Error) []byte {
 	return sse.AppendEvent(buf, "error", e.Body(apierror.Anthropic))
-}
-
-// parseUsage reads an OpenAI usage object.
-func parseUsage(raw string) Usage {
-	var u openai.Usage
-	_ = json.Unmarshal([]byte(raw), &u)
-	out := Usage{InputTokens: u.PromptTokens, OutputTokens: u.CompletionTokens}
-	if u.PromptTokensDetails != nil {
-		out.CachedTokens = u.PromptTokensDetails.CachedTokens
-	}
-	if u.CompletionTokensDetails != nil {
-		out.ReasoningTokens = u.CompletionTokensDetails.ReasoningTokens
-	}
-	return out
 }
 
 // readError is the client's error for an answer that broke off while being

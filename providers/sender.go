@@ -103,11 +103,11 @@ func (s *Sender) Send(ctx context.Context, call *Call, r Request) (*http.Respons
 	for name, values := range s.headers {
 		h[name] = values
 	}
-	h.Set("Content-Type", "application/json")
+	h["Content-Type"] = jsonValue
 	if call.Stream {
-		h.Set("Accept", "text/event-stream")
+		h["Accept"] = eventStreamValue
 	} else {
-		h.Set("Accept", "application/json")
+		h["Accept"] = jsonValue
 	}
 	key := s.keys.pick(time.Now())
 	if r.SetHeaders != nil {
@@ -186,3 +186,10 @@ func unwrapURLError(err error) error {
 	}
 	return err
 }
+
+// Header values every upstream request shares: assigned, not Set, so no
+// request allocates them (net/http never writes into a value slice).
+var (
+	jsonValue        = []string{"application/json"}
+	eventStreamValue = []string{"text/event-stream"}
+)
