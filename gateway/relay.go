@@ -91,7 +91,7 @@ var errMalformedEvent = errors.New("the event's data is not JSON")
 var readerPool = sync.Pool{New: func() any { return sse.NewReader(nil, maxEvent) }}
 
 var (
-	doneData      = []byte("[DONE]")
+	doneData = []byte("[DONE]")
 	// Header values every answer of a kind shares: assigned, not Set, so
 	// no answer allocates them (net/http never writes into a value slice,
 	// and an Add elsewhere appends to a copy, as each has no spare room).
@@ -99,7 +99,7 @@ var (
 	noCacheValue     = []string{"no-cache"}
 	noValue          = []string{"no"}
 	jsonValue        = []string{"application/json"}
-	outBufPool    = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+	outBufPool       = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 )
 
 // relayStream sends a streamed answer on event by event. Events that arrive
