@@ -80,7 +80,7 @@ bench-smoke: build
 
 BENCHCOUNT ?= 5
 bench-go:
-	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCHCOUNT) ./gateway ./apischema/openai ./sse ./scripting ./pricing ./limits ./tokens $(if $(wildcard wasmhost/*.go),./wasmhost)
+	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCHCOUNT) $$(grep -rl --include='*_test.go' '^func Benchmark' . | grep -v '^./tests/' | xargs -n1 dirname | sort -u)
 
 clean:
 	rm -f caddy

@@ -107,3 +107,22 @@ func FuzzReadChunk(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkReadChunk is the relay's per-event read of an upstream chunk.
+func BenchmarkReadChunk(b *testing.B) {
+	for _, bc := range []struct{ name, data string }{
+		{"content", `{"id":"chatcmpl-abc","object":"chat.completion.chunk","created":1795664266,"model":"gpt-4o-mini","choices":[{"index":0,"delta":{"content":"answe"},"finish_reason":null}],"usage":null}`},
+		{"usage", `{"id":"chatcmpl-abc","object":"chat.completion.chunk","created":1795664266,"model":"gpt-4o-mini","choices":[],"usage":{"prompt_tokens":120,"completion_tokens":20,"total_tokens":140,"prompt_tokens_details":{"cached_tokens":0}}}`},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			data := []byte(bc.data)
+			b.ReportAllocs()
+			for b.Loop() {
+				f := readChunk(data)
+				if !f.valid {
+					b.Fatal("invalid")
+				}
+			}
+		})
+	}
+}
