@@ -2,6 +2,7 @@ package wasmhost
 
 import (
 	"context"
+	"errors"
 	"runtime"
 	"testing"
 	"time"
@@ -21,8 +22,24 @@ var benchLimits = scripting.Limits{Timeout: time.Second}
 //   - go: the router example in Go, which reads the prompt, declaring the
 //     fields it reads (guest.Route(fn, fields...));
 //   - go-all-fields: the Go conformance guest's route by prompt length,
-//     which gets every field of req.
-func BenchmarkRoute(b *testing.B) {
+//     which gets every field of req;
+//   - go-floor: testdata/floor, a Go guest without the SDK whose route
+//     reads nothing and returns a constant: what a //go:wasmexport call
+//     costs by itself, the floor under every Go plugin;
+//   - go-sdk-floor: testdata/sdkfloor, the same through the SDK (a route
+//     hook that asks for no field): the SDK's own cost over go-floor.
+func BenchmarkRoute(b *testing.B) { benchmarkRoute(b) }
+
+// BenchmarkRouteUnmetered is BenchmarkRoute with the modules left as they
+// are and wazero's own termination checks (WithCloseOnContextDone), what
+// a module that package meter cannot rewrite gets: the cost meter saves.
+func BenchmarkRouteUnmetered(b *testing.B) {
+	instrument = func([]byte) ([]byte, error) { return nil, errors.New("unmetered") }
+	defer func() { instrument = meterInstrument }()
+	benchmarkRoute(b)
+}
+
+func benchmarkRoute(b *testing.B) {
 	guests := []struct {
 		name  string
 		wasm  func(testing.TB) []byte
@@ -31,6 +48,8 @@ func BenchmarkRoute(b *testing.B) {
 		{"wat", func(tb testing.TB) []byte { return wat(tb, "../examples/wasm/fixed_route.wat") }, "auto"},
 		{"go", func(tb testing.TB) []byte { return goGuest(tb, "../examples/wasm/router") }, "auto"},
 		{"go-all-fields", conformanceGuest, "route-length"},
+		{"go-floor", func(tb testing.TB) []byte { return goGuest(tb, "testdata/floor") }, "auto"},
+		{"go-sdk-floor", func(tb testing.TB) []byte { return goGuest(tb, "testdata/sdkfloor") }, "auto"},
 	}
 	for _, g := range guests {
 		b.Run(g.name, func(b *testing.B) {
@@ -38,12 +57,14 @@ func BenchmarkRoute(b *testing.B) {
 			req := sampleRequest(g.model)
 			ctx := context.Background()
 			b.ReportAllocs()
+			cpu := startCPU()
 			for b.Loop() {
 				out, err := p.Route(ctx, req)
 				if err != nil || len(out) == 0 {
 					b.Fatal(out, err)
 				}
 			}
+			cpu.report(b)
 		})
 	}
 }
@@ -107,8 +128,9 @@ func BenchmarkOnChunk(b *testing.B) {
 }
 
 // BenchmarkInstance measures what one pooled instance costs: the time to
-// make one, its linear memory once initialised and after a call
-// (guest-KiB), and the Go heap it holds on the host (host-KiB).
+// make one, its linear memory once initialised and after 10,000 route
+// calls (guest-KiB), and the Go heap it holds on the host (host-KiB; the
+// linear memory is a mapping of its own, outside the Go heap).
 func BenchmarkInstance(b *testing.B) {
 	for _, g := range []struct {
 		name string
@@ -136,11 +158,15 @@ func BenchmarkInstance(b *testing.B) {
 			n := float64(len(instances))
 			b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/n/1024, "host-KiB/instance")
 			b.ReportMetric(float64(instances[0].mem.Size())/1024, "guest-KiB/instance")
-			c := hookCall{hook: scripting.HookRoute, req: sampleRequest("auto")}
-			if err, _ := instances[0].run(context.Background(), &c); err != nil {
-				b.Fatal(err)
+			// The guest's memory once its heap has been through a few garbage
+			// collections: it grows until the guest's GC settles.
+			for range 10000 {
+				c := hookCall{hook: scripting.HookRoute, req: sampleRequest("auto")}
+				if err, _ := instances[0].run(context.Background(), &c); err != nil {
+					b.Fatal(err)
+				}
 			}
-			b.ReportMetric(float64(instances[0].mem.Size())/1024, "guest-KiB-after-call")
+			b.ReportMetric(float64(instances[0].mem.Size())/1024, "guest-KiB-after-10k-calls")
 			for _, in := range instances {
 				p.freeInstance(in)
 			}

@@ -125,7 +125,7 @@ func checkModule(rt wazero.Runtime, m wazero.CompiledModule) (exportSet, []strin
 // host provides, with the same type.
 func checkImports(rt wazero.Runtime, m wazero.CompiledModule) []string {
 	provided := map[string]map[string]api.FunctionDefinition{}
-	for _, name := range []string{wire.ImportModule, wasiModule} {
+	for _, name := range []string{wire.ImportModule, wasiModule, meterModule} {
 		if mod := rt.Module(name); mod != nil {
 			provided[name] = mod.ExportedFunctionDefinitions()
 		}

@@ -84,15 +84,20 @@
 //
 // # Cost
 //
-// A hook call's fixed cost is two or three microseconds: encoding req, one
-// call into the guest, decoding the result. A plugin in Go adds tens of
-// microseconds (up to about a hundred on a small machine): wazero's termination checks (which make the time limit
-// enforceable) leave the machine code at every loop iteration, and Go's
-// WebAssembly code passes through them often, so Go runs several times
-// slower inside a guest than natively, and decoding req is most of a small
-// hook's time. Declare the fields a hook reads (guest.Route(fn,
-// guest.FieldModel, ...)). Each instance of a Go plugin holds a few MiB
-// (its Go runtime and heap) and takes a few milliseconds to start; the
+// A hook call's fixed cost is one or two microseconds of CPU: encoding req,
+// one call into the guest, decoding the result. A plugin in Go adds some
+// microseconds for the SDK and tens for real work (the router example's
+// route: about 25 µs): Go's WebAssembly code dispatches every jump through
+// a table at its function's head, so Go runs several times slower inside a
+// guest than natively, and decoding req is most of a small hook's time.
+// Declare the fields a hook reads (guest.Route(fn, guest.FieldModel, ...)).
+// The time limit is enforced by counting, in the guest's own code, the
+// function entries and loop iterations, and meeting the host every so many
+// (see ABI.md, "Why the host rewrites a module to meter it"); that costs
+// little, where wazero's own checks would multiply a Go plugin's time by
+// five. Each instance of a Go plugin holds some 3 to 8 MiB of linear memory
+// (its Go runtime and heap, which grows to its GC goal) and about 1 MiB of
+// the host's heap, and takes a few milliseconds to start; the
 // pool keeps at most Limits.PoolSize of them per version. A module is
 // compiled once per version; with Options.CacheDir a restart loads the
 // compiled code from disk instead of compiling again.

@@ -58,8 +58,9 @@ type Options struct {
 // contract between host and guest. An Engine is safe for concurrent use.
 type Engine struct {
 	cache    wazero.CompilationCache
-	config   wazero.RuntimeConfig
-	memLimit uint32 // pages
+	config   wazero.RuntimeConfig // for metered modules
+	fallback wazero.RuntimeConfig // for modules meter cannot rewrite
+	memLimit uint32               // pages
 	initTime time.Duration
 
 	mu        sync.Mutex
@@ -95,11 +96,12 @@ func NewEngine(opts Options) (*Engine, error) {
 	}
 	config := wazero.NewRuntimeConfig().
 		WithCompilationCache(cache).
-		WithMemoryLimitPages(pages).
-		// Compiles in the checks that let a timed-out call be stopped,
-		// even in a loop that calls nothing.
-		WithCloseOnContextDone(true)
+		WithMemoryLimitPages(pages)
 	return &Engine{cache: cache, config: config, memLimit: pages, initTime: init,
+		// A module that meter cannot rewrite (an instruction it does
+		// not know) gets wazero's own checks instead, which stop a
+		// timed-out call as surely, only slower.
+		fallback:  config.WithCloseOnContextDone(true),
 		compiling: map[[32]byte]chan struct{}{}}, nil
 }
 
@@ -137,8 +139,14 @@ func (e *Engine) Compile(name string, source []byte, limits scripting.Limits, lo
 	}
 	defer e.once(sha256.Sum256(source))()
 	ctx := context.Background()
-	rt := wazero.NewRuntimeWithConfig(ctx, e.config)
-	p, err := e.build(ctx, rt, name, source, limits, orNop(log))
+	// The checks that let a timed-out call be stopped, even in a loop that
+	// calls nothing: see meter.go.
+	config, metered := e.fallback, false
+	if m, err := instrument(source); err == nil {
+		config, source, metered = e.config, m, true
+	}
+	rt := wazero.NewRuntimeWithConfig(ctx, config)
+	p, err := e.build(ctx, rt, name, source, metered, limits, orNop(log))
 	if err != nil {
 		_ = rt.Close(ctx)
 		return nil, err
@@ -172,7 +180,7 @@ func (e *Engine) once(sum [32]byte) (done func()) {
 }
 
 // build is Compile once the runtime exists; on error the caller closes rt.
-func (e *Engine) build(ctx context.Context, rt wazero.Runtime, name string, source []byte, limits scripting.Limits, log scripting.Logger) (*program, error) {
+func (e *Engine) build(ctx context.Context, rt wazero.Runtime, name string, source []byte, metered bool, limits scripting.Limits, log scripting.Logger) (*program, error) {
 	compiled, err := rt.CompileModule(ctx, source)
 	if err != nil {
 		msg := err.Error()
@@ -181,9 +189,14 @@ func (e *Engine) build(ctx context.Context, rt wazero.Runtime, name string, sour
 		}
 		return nil, compileError(name, "%s", msg)
 	}
-	g := &guestModule{name: name, limits: limits, log: log, memLimit: e.MemoryLimitBytes(), initTime: e.initTime}
+	g := &guestModule{name: name, limits: limits, log: log, memLimit: e.MemoryLimitBytes(), initTime: e.initTime, metered: metered}
 	if _, err := instantiateHost(ctx, rt, g); err != nil {
 		return nil, fmt.Errorf("wasmhost: host functions: %w", err)
+	}
+	if metered {
+		if _, err := instantiateMeter(ctx, rt); err != nil {
+			return nil, fmt.Errorf("wasmhost: host functions: %w", err)
+		}
 	}
 	if _, err := wasi_snapshot_preview1.Instantiate(ctx, rt); err != nil {
 		return nil, fmt.Errorf("wasmhost: WASI: %w", err)

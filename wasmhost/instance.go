@@ -26,6 +26,7 @@ type guestModule struct {
 	log      scripting.Logger
 	memLimit int64 // bytes
 	initTime time.Duration
+	metered  bool // rewritten by meter (else run with wazero's checks)
 
 	rt       wazero.Runtime
 	compiled wazero.CompiledModule
@@ -56,19 +57,31 @@ type instance struct {
 	stderr lineLog
 }
 
-// callContext is the context every call into one instance runs under: wazero
-// closes the module, ending the call, when Done is closed. The instance's
-// timer closes it when a call overruns its budget; the instance is then
-// thrown away, so Done never needs to reopen. One per instance, so a call
-// allocates no context.
+// callContext is the context every call into one instance runs under. The
+// instance's timer fires it when a call overruns its budget: a metered
+// module's next sluice_meter.yield then traps (meter.go), and wazero closes
+// an unmetered one when Done is closed. The instance is then thrown away,
+// so Done never needs to reopen. One per instance, so a call allocates no
+// context.
 type callContext struct {
-	done  chan struct{}
-	fired atomic.Bool
+	done   chan struct{}
+	fired  atomic.Bool
+	yields uint32 // calls of sluice_meter.yield, by the calling goroutine only
 }
+
+// callContextKey is the key under which a callContext is its own value, so
+// that a host function finds it under the contexts wazero adds.
+type callContextKey struct{}
 
 func (c *callContext) Deadline() (time.Time, bool) { return time.Time{}, false }
 func (c *callContext) Done() <-chan struct{}       { return c.done }
-func (c *callContext) Value(any) any               { return nil }
+
+func (c *callContext) Value(key any) any {
+	if key == (callContextKey{}) {
+		return c
+	}
+	return nil
+}
 
 func (c *callContext) Err() error {
 	if c.fired.Load() {

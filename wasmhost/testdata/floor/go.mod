@@ -1,0 +1,3 @@
+module sluice.test/floor
+
+go 1.26.0

@@ -1,0 +1,7 @@
+module sluice.test/sdkfloor
+
+go 1.26.0
+
+require github.com/sluicegw/sluice v0.0.0
+
+replace github.com/sluicegw/sluice => ../../..
