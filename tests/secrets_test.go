@@ -100,6 +100,37 @@ guard {
 		}
 		record(resp, b)
 	}
+	// One consumer cannot see another's usage: the usage API is served on
+	// the admin listener only, and the limit headers a consumer gets are
+	// its own rules' (team-b has no request limit; team-a has 8/1h).
+	for _, path := range []string{"/ai_gateway/usage", "/usage", "/v1/usage"} {
+		req, _ := http.NewRequest(http.MethodGet, g.URL+path, nil)
+		req.Header.Set("Authorization", "Bearer "+keyA)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		// Not the gateway's path: the site's next handler answers (an
+		// empty 200 here), with nothing of the usage document.
+		if strings.Contains(string(b), "team-") || strings.Contains(string(b), "consumers") {
+			t.Errorf("GET %s on the gateway's listener with team-a's key: %d %s", path, resp.StatusCode, b)
+		}
+	}
+	for _, c := range []struct{ key, want string }{{keyB, ""}, {keyA, "8"}} {
+		req, _ := http.NewRequest(http.MethodPost, g.URL+"/v1/chat/completions",
+			strings.NewReader(`{"model":"fixture","messages":[{"role":"user","content":"hi"}]}`))
+		req.Header.Set("Authorization", "Bearer "+c.key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if got := resp.Header.Get("X-Ratelimit-Limit-Requests"); got != c.want {
+			t.Errorf("a call with key %s...: X-Ratelimit-Limit-Requests %q, want %q (its own rules only)", c.key[:6], got, c.want)
+		}
+	}
 	g.stop()
 	seen.WriteString(g.logs.String())
 	if !strings.Contains(seen.String(), `"logger":"http.log.access`) || !strings.Contains(seen.String(), "ai_gateway_requests_total") {

@@ -287,7 +287,7 @@ var conformance = []confCase{
 		},
 	},
 	{
-		name: "the guest has no file system, environment or arguments",
+		name: "the guest has no file system, environment, arguments, network or processes",
 		check: func(t *testing.T, p scripting.Program, _ *memLogger) {
 			if got := mustRoute(t, p, sampleRequest("sandbox")); got != nil {
 				t.Fatalf("reachable: %v", got)

@@ -6,6 +6,7 @@ package main
 
 import (
 	"errors"
+	"net"
 	"os"
 	"strconv"
 	"strings"
@@ -97,6 +98,13 @@ func route(req *guest.Request) ([]string, error) {
 		}
 		if len(os.Args) > 1 {
 			found = append(found, "arguments")
+		}
+		if conn, err := net.Dial("tcp", "127.0.0.1:80"); err == nil {
+			conn.Close()
+			found = append(found, "network")
+		}
+		if _, err := os.StartProcess("/bin/sh", []string{"sh"}, &os.ProcAttr{}); err == nil {
+			found = append(found, "process")
 		}
 		return found, nil
 	case "stdout":
