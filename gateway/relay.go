@@ -77,7 +77,7 @@ func (g *Gateway) relayWhole(w http.ResponseWriter, r *http.Request, resp *http.
 		}
 	}
 	h := w.Header()
-	h["Content-Type"] = jsonValue
+	h.Set("Content-Type", "application/json")
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	setRouteHeaders(h, out)
 	w.WriteHeader(http.StatusOK)
@@ -91,15 +91,8 @@ var errMalformedEvent = errors.New("the event's data is not JSON")
 var readerPool = sync.Pool{New: func() any { return sse.NewReader(nil, maxEvent) }}
 
 var (
-	doneData = []byte("[DONE]")
-	// Header values every answer of a kind shares: assigned, not Set, so
-	// no answer allocates them (net/http never writes into a value slice,
-	// and an Add elsewhere appends to a copy, as each has no spare room).
-	eventStreamValue = []string{"text/event-stream"}
-	noCacheValue     = []string{"no-cache"}
-	noValue          = []string{"no"}
-	jsonValue        = []string{"application/json"}
-	outBufPool       = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+	doneData   = []byte("[DONE]")
+	outBufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 )
 
 // relayStream sends a streamed answer on event by event. Events that arrive
@@ -199,7 +192,11 @@ func (g *Gateway) relayStream(w http.ResponseWriter, r *http.Request, ans *answe
 		if !started {
 			started = true
 			h := w.Header()
-			h["Content-Type"], h["Cache-Control"], h["X-Accel-Buffering"] = eventStreamValue, noCacheValue, noValue
+			// Set, not shared slices: Caddy's header directive rewrites
+			// values in place.
+			h.Set("Content-Type", "text/event-stream")
+			h.Set("Cache-Control", "no-cache")
+			h.Set("X-Accel-Buffering", "no")
 			h.Del("Content-Length")
 			setRouteHeaders(h, out)
 			w.WriteHeader(http.StatusOK)
