@@ -82,7 +82,7 @@ func Instrument(wasm []byte, module, name string, budget int32) ([]byte, error) 
 		case secType:
 			numTypes = sr.u32()
 		case secImport:
-			n := sr.u32()
+			n := sr.count()
 			for range n {
 				mod, field := sr.name(), sr.name()
 				if mod == module && field == name {
@@ -227,20 +227,20 @@ func (rw *rewriter) section(id byte, body []byte, numTypes *uint32, module, name
 	case secCustom:
 		return rw.custom(body)
 	case secType:
-		n := r.u32()
+		n := r.count()
 		out = appendU32(nil, n+1)
 		out = appendType(append(out, body[r.i:]...))
 		r.i = len(body)
 		// The new type is the last: its index is n.
 		*numTypes = n + 1
 	case secImport:
-		n := r.u32()
+		n := r.count()
 		out = appendU32(nil, n+1)
 		out = append(out, body[r.i:]...)
 		r.i = len(body)
 		out = rw.appendImport(out, module, name, *numTypes-1)
 	case secGlobal:
-		n := r.u32()
+		n := r.count()
 		out = appendU32(nil, n+1)
 		for range n {
 			start := r.i
@@ -251,7 +251,7 @@ func (rw *rewriter) section(id byte, body []byte, numTypes *uint32, module, name
 		}
 		out = rw.appendGlobal(out)
 	case secExport:
-		n := r.u32()
+		n := r.count()
 		out = appendU32(nil, n)
 		for range n {
 			out = appendName(out, r.name())
@@ -267,7 +267,7 @@ func (rw *rewriter) section(id byte, body []byte, numTypes *uint32, module, name
 	case secElement:
 		out = rw.elements(r)
 	case secCode:
-		n := r.u32()
+		n := r.count()
 		out = appendU32(make([]byte, 0, len(body)+len(body)/4), n)
 		var fb []byte
 		for range n {
@@ -284,7 +284,7 @@ func (rw *rewriter) section(id byte, body []byte, numTypes *uint32, module, name
 			out = append(out, fb...)
 		}
 	case secData:
-		n := r.u32()
+		n := r.count()
 		out = appendU32(nil, n)
 		for range n {
 			flags := r.u32()
@@ -338,18 +338,18 @@ func (rw *rewriter) custom(body []byte) ([]byte, error) {
 		case 0: // module name
 			sb = sub.b
 		case 1: // function names: a name map
-			n := sub.u32()
+			n := sub.count()
 			sb = appendU32(nil, n)
 			for range n {
 				sb = appendU32(sb, rw.fn(sub.u32()))
 				sb = appendName(sb, sub.name())
 			}
 		case 2: // local names: an indirect name map
-			n := sub.u32()
+			n := sub.count()
 			sb = appendU32(nil, n)
 			for range n {
 				sb = appendU32(sb, rw.fn(sub.u32()))
-				m := sub.u32()
+				m := sub.count()
 				sb = appendU32(sb, m)
 				for range m {
 					sb = appendU32(sb, sub.u32())
@@ -374,7 +374,7 @@ func (rw *rewriter) custom(body []byte) ([]byte, error) {
 }
 
 func (rw *rewriter) elements(r *reader) []byte {
-	n := r.u32()
+	n := r.count()
 	out := appendU32(nil, n)
 	for range n {
 		flags := r.u32()
@@ -397,7 +397,7 @@ func (rw *rewriter) elements(r *reader) []byte {
 			r.valType()
 			out = append(out, r.b[start:r.i]...)
 		}
-		m := r.u32()
+		m := r.count()
 		out = appendU32(out, m)
 		for range m {
 			if flags&4 == 0 {
@@ -417,7 +417,7 @@ func (rw *rewriter) elements(r *reader) []byte {
 // its entry, and its instructions.
 func (rw *rewriter) function(r *reader, out []byte) []byte {
 	start := r.i
-	n := r.u32()
+	n := r.count()
 	for range n {
 		r.u32()
 		r.valType()
@@ -462,7 +462,7 @@ func (rw *rewriter) expr(r *reader, out []byte, code bool) []byte {
 			continue
 		case op == 0x1f: // try_table
 			r.blockType()
-			for range r.u32() {
+			for range r.count() {
 				switch kind := r.byte(); kind {
 				case 0x00, 0x01:
 					r.u32()
@@ -495,7 +495,7 @@ func (r *reader) immediates(op byte) {
 		// br_on_non_null: one index
 		r.u32()
 	case op == 0x0e: // br_table
-		for range r.u32() {
+		for range r.count() {
 			r.u32()
 		}
 		r.u32()
@@ -503,7 +503,7 @@ func (r *reader) immediates(op byte) {
 		r.u32()
 		r.u32()
 	case op == 0x1c: // select t*
-		for range r.u32() {
+		for range r.count() {
 			r.valType()
 		}
 	case op >= 0x20 && op <= 0x26: // local.*, global.*, table.get/set
@@ -615,6 +615,18 @@ func (r *reader) u32() uint32 {
 		return 0
 	}
 	return uint32(v)
+}
+
+// count reads the length of a vector. Every element takes at least one
+// byte, so a length past the bytes left is refused at once: a hostile
+// module cannot make the rewrite loop billions of times over nothing.
+func (r *reader) count() uint32 {
+	n := r.u32()
+	if r.err == nil && uint64(n) > uint64(len(r.b)-r.i) {
+		r.fail("a vector longer than its section")
+		return 0
+	}
+	return n
 }
 
 func (r *reader) name() string { return string(r.bytes(int(r.u32()))) }
