@@ -30,45 +30,23 @@ const (
 	soakGoroutineGrowth = 10   // goroutines may differ by this many (timers, idle conns)
 )
 
-// soakCaddy is the soak's Sluice: the consumer variant plus a Lua route
-// hook and a guard, with the admin endpoint on (ADMIN) for the goroutine
-// count and a forced GC. The hook's time limit is 1s, not the default 50ms:
-// the limit counts wall-clock time, and a soak shares the machine with its
-// own load generator at full tilt; it looks for leaks, not for speed.
-const soakCaddy = `{
-	admin 127.0.0.1:ADMIN
-	auto_https off
-	persist_config off
-}
-
-http://127.0.0.1:PORT {
-	bind 127.0.0.1
-	ai_gateway {
-		provider up {
-			type openai_compatible
-			base_url http://127.0.0.1:FAST/v1
-		}
-		provider paced {
-			type openai_compatible
-			base_url http://127.0.0.1:PACED/v1
-		}
-		model bench {
-			target up/bench
-		}
-		model paced {
-			target paced/bench
-		}
-		script SCRIPTS/route.lua {
+// soakExtra is what the soak's Sluice adds to the bench's (sluiceCaddy):
+// the consumer variant plus a Lua route hook and a guard; the soak also
+// turns the admin endpoint on (soakAdmin) for the goroutine count and a
+// forced GC. The hook's time limit is 1s, not the default 50ms: the limit
+// counts wall-clock time, and a soak shares the machine with its own load
+// generator at full tilt; it looks for leaks, not for speed.
+const soakExtra = `		script SCRIPTS/route.lua {
 			timeout 1s
 		}
 		guard {
 			max_input_tokens 100000
 			prompt_injection block
 		}
-` + consumerExtra + `
-	}
-}
-`
+` + consumerExtra
+
+// soakAdmin replaces the bench's "admin off"; ADMIN is the port.
+const soakAdmin = "admin 127.0.0.1:ADMIN"
 
 // soakSample is what the soak reads after a phase.
 type soakSample struct {
@@ -85,8 +63,8 @@ func (r *runner) soak(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	tmpl := strings.ReplaceAll(soakCaddy, "ADMIN", strconv.Itoa(adminPort))
-	p, port, err := r.startCaddy("sluice-soak", tmpl, "")
+	tmpl := strings.Replace(sluiceCaddy, "admin off", strings.ReplaceAll(soakAdmin, "ADMIN", strconv.Itoa(adminPort)), 1)
+	p, port, err := r.startCaddy("sluice-soak", tmpl, soakExtra)
 	if err != nil {
 		return err
 	}
