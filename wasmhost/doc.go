@@ -86,11 +86,14 @@
 //
 // A hook call's fixed cost is one or two microseconds of CPU: encoding req,
 // one call into the guest, decoding the result. A plugin in Go adds some
-// microseconds for the SDK and tens for real work (the router example's
-// route: about 25 µs): Go's WebAssembly code dispatches every jump through
-// a table at its function's head, so Go runs several times slower inside a
+// microseconds for the SDK, and its own work (the router example's route,
+// which reads the prompt: about 9 µs in all): Go's WebAssembly code
+// dispatches every jump through a table at its function's head and makes
+// calls and allocations costly, so Go runs about ten times slower inside a
 // guest than natively, and decoding req is most of a small hook's time.
-// Declare the fields a hook reads (guest.Route(fn, guest.FieldModel, ...)).
+// Declare the fields a hook reads (guest.Route(fn, guest.FieldModel, ...)),
+// and allocate little (the SDK reuses req's slices and maps from call to
+// call for the same reason).
 // The time limit is enforced by counting, in the guest's own code, the
 // function entries and loop iterations, and meeting the host every so many
 // (see ABI.md, "Why the host rewrites a module to meter it"); that costs

@@ -11,7 +11,7 @@ import (
 // {"route"}, {"res"}, {"chunk"}, {"deny"} or {"error"}.
 
 // decodeInput reads a hook's input into req, res and chunk.
-func decodeInput(r *wire.Reader, b []byte, req *Request, res *Response, chunk *Chunk) error {
+func decodeInput(r *wire.Reader, b []byte, req *Request, res *Response, chunk *Chunk, spare *spares) error {
 	r.Reset(b)
 	defer r.Reset(nil)
 	if !r.BeginObject() {
@@ -20,7 +20,7 @@ func decodeInput(r *wire.Reader, b []byte, req *Request, res *Response, chunk *C
 	for r.More() {
 		switch string(r.Key()) {
 		case wire.KeyReq:
-			readRequest(r, req)
+			readRequest(r, req, spare)
 		case wire.KeyRes:
 			readResponse(r, res)
 		case wire.KeyChunk:
@@ -43,7 +43,7 @@ func decodeInput(r *wire.Reader, b []byte, req *Request, res *Response, chunk *C
 	return r.End()
 }
 
-func readRequest(r *wire.Reader, req *Request) {
+func readRequest(r *wire.Reader, req *Request, spare *spares) {
 	if !r.BeginObject() {
 		return
 	}
@@ -60,7 +60,7 @@ func readRequest(r *wire.Reader, req *Request) {
 		case wire.FieldSystem:
 			req.System = r.View()
 		case wire.FieldMessages:
-			req.Messages = readMessages(r)
+			req.Messages = readMessages(r, &spare.messages)
 		case wire.FieldTools:
 			req.Tools = readTools(r)
 		case wire.FieldMaxTokens, wire.FieldTemperature, wire.FieldTopP:
@@ -93,31 +93,32 @@ func readRequest(r *wire.Reader, req *Request) {
 					case "name":
 						req.Consumer.Name = r.View()
 					case "metadata":
-						req.Consumer.Metadata = readStringMap(r)
+						req.Consumer.Metadata = readStringMap(r, &spare.consumerMetadata)
 					default:
 						r.Skip()
 					}
 				}
 			}
 		case wire.FieldHeaders:
-			req.Headers = readStringMap(r)
+			req.Headers = readStringMap(r, &spare.headers)
 		case wire.FieldClientIP:
 			req.ClientIP = r.View()
 		case wire.FieldEstimatedInputTokens:
 			req.EstimatedInputTokens = int(r.Float())
 		case wire.FieldMetadata:
-			req.Metadata = readStringMap(r)
+			req.Metadata = readStringMap(r, &spare.metadata)
 		default:
 			r.Skip()
 		}
 	}
 }
 
-func readMessages(r *wire.Reader) []Message {
+// readMessages reads messages into spare's array (see spares).
+func readMessages(r *wire.Reader, spare *[]Message) []Message {
 	if r.Null() || !r.BeginArray() {
 		return nil
 	}
-	var out []Message
+	out := (*spare)[:0]
 	for r.More() {
 		var m Message
 		if r.BeginObject() {
@@ -139,10 +140,11 @@ func readMessages(r *wire.Reader) []Message {
 				}
 			}
 		}
-		if out == nil {
-			out = make([]Message, 0, 4) // one allocation for most requests
-		}
 		out = append(out, m)
+	}
+	*spare = out
+	if len(out) == 0 {
+		return nil
 	}
 	return out
 }
@@ -197,18 +199,26 @@ func readTools(r *wire.Reader) []Tool {
 	return out
 }
 
-// readStringMap reads an object of strings; nil when it is empty.
-func readStringMap(r *wire.Reader) map[string]string {
+// readStringMap reads an object of strings into spare's map (see
+// spares); nil when it is empty.
+func readStringMap(r *wire.Reader, spare *map[string]string) map[string]string {
 	if r.Null() || !r.BeginObject() {
 		return nil
 	}
-	var m map[string]string
+	m := *spare
+	if m != nil {
+		clear(m)
+	}
 	for r.More() {
 		k := r.KeyView()
 		if m == nil {
 			m = make(map[string]string, 4)
+			*spare = m
 		}
 		m[k] = r.View()
+	}
+	if len(m) == 0 {
+		return nil
 	}
 	return m
 }

@@ -37,8 +37,14 @@
 //
 // Request, Response and Chunk are plain Go values, copies of the host's:
 // change them in place and the SDK sends back what changed, once the hook
-// returns (only OnRequest's changes to Request count, as in scripts). They
-// are the hook's to keep: nothing reuses them after it returns.
+// returns (only OnRequest's changes to Request count, as in scripts).
+//
+// They are the hook's for the call only: the SDK reuses the structs, the
+// Messages slice and the maps (Headers, Metadata, Consumer.Metadata) for
+// the next call, because allocating is slow inside WebAssembly. Copy what
+// you keep past the hook's return (the struct, slices.Clone, maps.Clone).
+// Strings are never reused: a string from req stays as it is, so it can be
+// kept, or used as a map key, as it is.
 //
 // # State and concurrency
 //

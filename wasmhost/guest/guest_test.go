@@ -29,12 +29,51 @@ func reset() {
 	registry.onRequest, registry.route, registry.onResponse, registry.onChunk = nil, nil, nil, nil
 }
 
+// A hook may keep req's strings, but its structs, slices and maps are
+// refilled by the next call.
+func TestReuseBetweenCalls(t *testing.T) {
+	reset()
+	var model, name, tier string
+	var msgs []Message
+	calls := 0
+	Route(func(req *Request) ([]string, error) {
+		calls++
+		if calls == 1 {
+			model, name, tier = req.Model, req.Consumer.Name, req.Consumer.Metadata["tier"]
+			msgs = req.Messages
+			return nil, nil
+		}
+		if req.Consumer.Metadata != nil || req.Headers != nil || req.Messages[0].Content != "second" {
+			t.Errorf("second call sees %+v", req)
+		}
+		return nil, nil
+	})
+	handle(wire.HookRoute, []byte(input))
+	handle(wire.HookRoute, []byte(`{"req":{"model":"other","messages":[{"role":"user","content":"second"}],"consumer":{"name":"bob"}}}`))
+	if calls != 2 {
+		t.Fatalf("calls = %d", calls)
+	}
+	if model != "gpt-4o-mini" || name != "alice" || tier != "gold" {
+		t.Fatalf("kept strings changed: %q %q %q", model, name, tier)
+	}
+	// The documented reuse: the first call's slice was refilled.
+	if msgs[0].Content != "second" {
+		t.Fatalf("messages %+v: not reused", msgs)
+	}
+}
+
 func TestDecode(t *testing.T) {
 	reset()
 	var seen *Request
 	var res Response
 	var chunk Chunk
-	OnResponse(func(req *Request, r *Response) error { seen, res = req, *r; return nil })
+	OnResponse(func(req *Request, r *Response) error {
+		// req is reused by the next call: keep a copy (its slices and maps
+		// are not refilled here, the next input being the same).
+		copied := *req
+		seen, res = &copied, *r
+		return nil
+	})
 	OnChunk(func(_ *Request, c *Chunk) error { chunk = *c; return nil })
 	handle(wire.HookOnResponse, []byte(input))
 	handle(wire.HookOnChunk, []byte(input))

@@ -29,10 +29,26 @@ var registry struct {
 	onResponse func(*Request, *Response) error
 	onChunk    func(*Request, *Chunk) error
 
-	denial *Denial // set by Deny during the call in progress
-	in     []byte  // the input buffer sluice_alloc hands out
-	out    []byte  // the result of the last call
-	reader wire.Reader
+	denial    *Denial // set by Deny during the call in progress
+	in        []byte  // the input buffer sluice_alloc hands out
+	out       []byte  // the result of the last call
+	reader    wire.Reader
+	call      callState
+	spares    spares
+	lastInput []byte
+}
+
+// spares are the slices and maps of the last call's req, reused by the
+// next call: allocating is slow inside WebAssembly (ABI.md).
+type spares struct {
+	messages                            []Message
+	consumerMetadata, headers, metadata map[string]string
+}
+
+type callState struct {
+	req   Request
+	res   Response
+	chunk Chunk
 }
 
 func register(hook int, fields []Field) {
@@ -124,10 +140,10 @@ func handle(hook int, input []byte) (result []byte) {
 	// request allocates little: allocation is slow inside WebAssembly.
 	data := make([]byte, len(input))
 	copy(data, input)
-	var req Request
-	var res Response
-	var chunk Chunk
-	if err := decodeInput(&registry.reader, data, &req, &res, &chunk); err != nil {
+	st := &registry.call
+	*st = callState{}
+	req, res, chunk := &st.req, &st.res, &st.chunk
+	if err := decodeInput(&registry.reader, data, req, res, chunk, &registry.spares); err != nil {
 		return appendError(out, "the guest SDK cannot read the hook's input: "+err.Error())
 	}
 	var err error
@@ -136,28 +152,28 @@ func handle(hook int, input []byte) (result []byte) {
 		if req.Metadata == nil { // the hook may set entries
 			req.Metadata = map[string]string{}
 		}
-		before := snapshot(&req)
-		err = registry.onRequest(&req)
+		before := snapshot(req)
+		err = registry.onRequest(req)
 		if err == nil && registry.denial == nil {
-			return appendRequestChanges(out, &before, &req)
+			return appendRequestChanges(out, &before, req)
 		}
 	case wire.HookRoute:
 		var targets []string
-		targets, err = registry.route(&req)
+		targets, err = registry.route(req)
 		if err == nil && registry.denial == nil {
 			return appendRoute(out, targets)
 		}
 	case wire.HookOnResponse:
 		before := res.Content
-		err = registry.onResponse(&req, &res)
+		err = registry.onResponse(req, res)
 		if err == nil && registry.denial == nil && res.Content != before {
-			return appendResponse(out, &res)
+			return appendResponse(out, res)
 		}
 	case wire.HookOnChunk:
-		before := chunk
-		err = registry.onChunk(&req, &chunk)
-		if err == nil && registry.denial == nil && chunk != before {
-			return appendChunk(out, &chunk)
+		before := *chunk
+		err = registry.onChunk(req, chunk)
+		if err == nil && registry.denial == nil && *chunk != before {
+			return appendChunk(out, chunk)
 		}
 	}
 	if d := registry.denial; d != nil {

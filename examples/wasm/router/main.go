@@ -15,7 +15,7 @@
 package main
 
 import (
-	"strings"
+	"bytes"
 
 	"github.com/sluicegw/sluice/wasmhost/guest"
 )
@@ -27,7 +27,7 @@ const (
 	stable = "mock/stable-1"
 )
 
-var keywords = []string{"prove", "step by step", "analyse", "analyze", "debug", "architecture"}
+var keywords = [][]byte{[]byte("prove"), []byte("step by step"), []byte("analyse"), []byte("analyze"), []byte("debug"), []byte("architecture")}
 
 // A plugin registers its hooks in init: main is never run.
 func main() {}
@@ -48,18 +48,20 @@ func route(req *guest.Request) ([]string, error) {
 	return nil, nil
 }
 
+// The answers, made once: the SDK copies a route out before the next
+// call, so they can be shared.
+var (
+	toStrong        = []string{strong}
+	cheapThenStrong = []string{cheap, strong} // the strong one if the cheap one fails
+	toCanary        = []string{canary}
+	toStable        = []string{stable}
+)
+
 func byPrompt(req *guest.Request) []string {
-	if req.EstimatedInputTokens > 1000 {
-		return []string{strong}
+	if req.EstimatedInputTokens > 1000 || asksForReasoning(req) {
+		return toStrong
 	}
-	text := strings.ToLower(promptText(req))
-	for _, word := range keywords {
-		if strings.Contains(text, word) {
-			return []string{strong}
-		}
-	}
-	// The cheap model first; the strong one if the cheap one fails.
-	return []string{cheap, strong}
+	return cheapThenStrong
 }
 
 // byConsumer sends the same 10 % of consumers to the canary every time:
@@ -70,24 +72,49 @@ func byConsumer(req *guest.Request) []string {
 		key = req.ClientIP
 	}
 	if guest.Hash(key)%100 < 10 {
-		return []string{canary}
+		return toCanary
 	}
-	return []string{stable}
+	return toStable
 }
 
-// promptText is the system prompt and the text of every message.
-func promptText(req *guest.Request) string {
-	var b strings.Builder
-	b.WriteString(req.System)
+// asksForReasoning reports whether the system prompt or a message's text
+// holds one of the keywords, in any case. Each text is checked on its own
+// (no keyword spans a line break, so this is the same as checking them
+// joined, as the Lua example does) in a buffer reused from call to call:
+// an instance runs one call at a time, and allocating is slow inside
+// WebAssembly.
+func asksForReasoning(req *guest.Request) bool {
+	if mentionsKeyword(req.System) {
+		return true
+	}
 	for _, m := range req.Messages {
-		b.WriteByte('\n')
-		b.WriteString(m.Content)
+		if mentionsKeyword(m.Content) {
+			return true
+		}
 		for _, p := range m.Parts {
-			if p.Type == "text" {
-				b.WriteByte('\n')
-				b.WriteString(p.Text)
+			if p.Type == "text" && mentionsKeyword(p.Text) {
+				return true
 			}
 		}
 	}
-	return b.String()
+	return false
+}
+
+var lower []byte
+
+func mentionsKeyword(text string) bool {
+	lower = lower[:0]
+	for i := 0; i < len(text); i++ {
+		c := text[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		lower = append(lower, c)
+	}
+	for _, word := range keywords {
+		if bytes.Contains(lower, word) {
+			return true
+		}
+	}
+	return false
 }

@@ -301,7 +301,17 @@ func (r *Reader) Bytes() []byte {
 // escapes: the string then shares the input's memory, and is valid only as
 // long as the input is not changed. For a Reader over a buffer that is
 // never reused.
-func (r *Reader) View() string { return r.view(r.Bytes()) }
+func (r *Reader) View() string {
+	// The common case, a string with no escapes, without the calls of the
+	// general path: calls are slow inside WebAssembly, where guests read.
+	if b, i := r.b, r.i; i < len(b) && b[i] == '"' {
+		if end := indexStringEnd(b, i+1, r.Trusted); end > i+1 && b[end] == '"' {
+			r.i = end + 1
+			return unsafe.String(&b[i+1], end-i-1)
+		}
+	}
+	return r.view(r.Bytes())
+}
 
 func (r *Reader) view(b []byte) string {
 	if len(b) == 0 {
@@ -408,8 +418,10 @@ func hex4(b []byte, i int) (rune, bool) {
 }
 
 func (r *Reader) begin(k Kind) bool {
-	if !r.expectKind(k) {
-		return false
+	if r.i >= len(r.b) || kindOf[r.b[r.i]] != k {
+		if !r.expectKind(k) {
+			return false
+		}
 	}
 	if r.depth >= MaxDepth {
 		r.fail("nested deeper than " + strconv.Itoa(MaxDepth) + " levels")
@@ -490,6 +502,13 @@ func (r *Reader) closing() byte {
 // Key reads an object member's key and its colon. The bytes are valid
 // until the next read.
 func (r *Reader) Key() []byte {
+	// The common case (see View): "key": with no escapes or spaces.
+	if b, i := r.b, r.i; i < len(b) && b[i] == '"' {
+		if end := indexStringEnd(b, i+1, r.Trusted); end >= 0 && b[end] == '"' && end+1 < len(b) && b[end+1] == ':' {
+			r.i = end + 2
+			return b[i+1 : end]
+		}
+	}
 	if r.Kind() != String {
 		r.fail("expected a string key, found " + r.found())
 		return nil
