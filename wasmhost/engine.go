@@ -141,17 +141,42 @@ func (e *Engine) Compile(name string, source []byte, limits scripting.Limits, lo
 	ctx := context.Background()
 	// The checks that let a timed-out call be stopped, even in a loop that
 	// calls nothing: see meter.go.
-	config, metered := e.fallback, false
-	if m, err := instrument(source); err == nil {
-		config, source, metered = e.config, m, true
+	rt, compiled, metered, err := e.compile(ctx, source)
+	if err != nil {
+		msg := err.Error()
+		if strings.Contains(msg, "pages") && strings.Contains(msg, "over limit") {
+			msg += fmt.Sprintf(" (the memory limit is %s; see Options.MemoryLimitBytes)", sizeText(e.MemoryLimitBytes()))
+		}
+		return nil, compileError(name, "%s", msg)
 	}
-	rt := wazero.NewRuntimeWithConfig(ctx, config)
-	p, err := e.build(ctx, rt, name, source, metered, limits, orNop(log))
+	p, err := e.build(ctx, rt, name, compiled, metered, limits, orNop(log))
 	if err != nil {
 		_ = rt.Close(ctx)
 		return nil, err
 	}
 	return p, nil
+}
+
+// compile compiles the module as meter rewrote it, or as it is (with
+// wazero's checks) when meter cannot rewrite it. When the rewritten module
+// does not compile, the original is compiled instead: if it is invalid,
+// the error names its own functions and offsets, not the rewrite's; if it
+// is valid (the rewrite went wrong), it runs unmetered, as safe.
+func (e *Engine) compile(ctx context.Context, source []byte) (wazero.Runtime, wazero.CompiledModule, bool, error) {
+	if m, err := instrument(source); err == nil {
+		rt := wazero.NewRuntimeWithConfig(ctx, e.config)
+		if compiled, err := rt.CompileModule(ctx, m); err == nil {
+			return rt, compiled, true, nil
+		}
+		_ = rt.Close(ctx)
+	}
+	rt := wazero.NewRuntimeWithConfig(ctx, e.fallback)
+	compiled, err := rt.CompileModule(ctx, source)
+	if err != nil {
+		_ = rt.Close(ctx)
+		return nil, nil, false, err
+	}
+	return rt, compiled, false, nil
 }
 
 // once waits while the same module is being compiled by another call, and
@@ -179,16 +204,9 @@ func (e *Engine) once(sum [32]byte) (done func()) {
 	}
 }
 
-// build is Compile once the runtime exists; on error the caller closes rt.
-func (e *Engine) build(ctx context.Context, rt wazero.Runtime, name string, source []byte, metered bool, limits scripting.Limits, log scripting.Logger) (*program, error) {
-	compiled, err := rt.CompileModule(ctx, source)
-	if err != nil {
-		msg := err.Error()
-		if strings.Contains(msg, "pages") && strings.Contains(msg, "over limit") {
-			msg += fmt.Sprintf(" (the memory limit is %s; see Options.MemoryLimitBytes)", sizeText(e.MemoryLimitBytes()))
-		}
-		return nil, compileError(name, "%s", msg)
-	}
+// build is Compile once the module is compiled; on error the caller closes
+// rt.
+func (e *Engine) build(ctx context.Context, rt wazero.Runtime, name string, compiled wazero.CompiledModule, metered bool, limits scripting.Limits, log scripting.Logger) (*program, error) {
 	g := &guestModule{name: name, limits: limits, log: log, memLimit: e.MemoryLimitBytes(), initTime: e.initTime, metered: metered}
 	if _, err := instantiateHost(ctx, rt, g); err != nil {
 		return nil, fmt.Errorf("wasmhost: host functions: %w", err)

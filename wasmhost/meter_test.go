@@ -81,3 +81,25 @@ func TestUnmeteredFallback(t *testing.T) {
 		t.Errorf("route = %v", got)
 	}
 }
+
+// A rewritten module that does not compile falls back to the original:
+// a valid original runs (unmetered), an invalid one is reported with its
+// own error, not the rewrite's.
+func TestRewriteThatDoesNotCompile(t *testing.T) {
+	instrument = func(src []byte) ([]byte, error) { return src[:len(src)-1], nil } // truncated
+	defer func() { instrument = meterInstrument }()
+	p := compile(t, wat(t, "../examples/wasm/fixed_route.wat"), scripting.Limits{}, nil)
+	if p.(*program).g.metered {
+		t.Fatal("metered")
+	}
+	if got := mustRoute(t, p, sampleRequest("m")); len(got) != 1 {
+		t.Errorf("route = %v", got)
+	}
+	// A function () -> i32 whose body leaves an i64.
+	invalid := []byte("\x00asm\x01\x00\x00\x00\x01\x05\x01\x60\x00\x01\x7f\x03\x02\x01\x00\x0a\x06\x01\x04\x00\x42\x00\x0b")
+	_, err := engine(t).Compile("bad.wasm", invalid, scripting.Limits{}, nil)
+	var ce *scripting.CompileError
+	if !errors.As(err, &ce) || err.Error() != "bad.wasm: invalid function[0]: cannot use i64 as result[0] type i32" {
+		t.Errorf("err = %v", err)
+	}
+}
