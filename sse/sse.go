@@ -40,8 +40,14 @@ type Reader struct {
 // NewReader reads events from r. maxEvent bounds the size of one event's data
 // (a hostile or broken upstream cannot make the gateway buffer without end).
 func NewReader(r io.Reader, maxEvent int) *Reader {
-	return &Reader{br: bufio.NewReaderSize(r, 16<<10), maxEvent: maxEvent}
+	return &Reader{br: bufio.NewReaderSize(r, bufferSize), maxEvent: maxEvent}
 }
+
+// bufferSize is the read buffer of a Reader: every open stream holds one. An
+// upstream flushes an event or a few at a time, far under 4 KiB, so one
+// read rarely fills it; longer lines spill into Reader.line. (At 16 KiB,
+// 512 streams held 8 MiB of mostly empty buffers.)
+const bufferSize = 4 << 10
 
 // Reset makes the reader read from src, dropping all state; it lets callers
 // pool readers and their buffers.

@@ -33,9 +33,11 @@ type endpoint struct {
 	// workloadHeader, when set, adds a header that depends on the workload.
 	workloadHeader func(w workload) (name, value string)
 
-	idleRSS  int64 // after start, before any request
-	earlyRSS int64 // settleEarly after the last cell
-	afterRSS int64 // -settle after the last cell
+	idleRSS int64 // after start, before any request
+	// settledRSS are the readings at r.settles() after the last cell;
+	// the last is afterRSS.
+	settledRSS []int64
+	afterRSS   int64
 }
 
 // spec is the load for one workload against e.

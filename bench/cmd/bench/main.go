@@ -73,7 +73,7 @@ func main() {
 	flag.StringVar(&o.caddy, "caddy", os.Getenv("SLUICE_CADDY"), "use this caddy binary instead of building ./cmd/caddy (env SLUICE_CADDY)")
 	flag.StringVar(&o.out, "out", "", "results file (default bench/RESULTS.md for a full run, none for -smoke)")
 	flag.DurationVar(&o.quietWait, "quiet-wait", time.Minute, "longest wait for a quiet machine (other processes under -max-others cores)")
-	flag.DurationVar(&o.settle, "settle", 130*time.Second, "idle time after the last cell before RSS is read again (Go's periodic GC runs within 2 minutes)")
+	flag.DurationVar(&o.settle, "settle", 250*time.Second, "idle time after the last cell before RSS is read for the last time (an idle Go process collects garbage every 2 minutes; sync.Pool's buffers go at the second collection)")
 	flag.Float64Var(&o.maxOthers, "max-others", 0.25, "run a cell again when other processes used more than this many cores during it")
 	flag.IntVar(&o.soak, "soak", 0, "instead of the comparison: send this many requests through one Sluice with every stateful feature on and check RSS, goroutines and heap stay flat (writes bench/SOAK.md)")
 	flag.IntVar(&o.retries, "retries", 1, "how many times a cell may be run again because of other processes")

@@ -236,8 +236,11 @@ func (r *runner) report() string {
 		p("\n")
 	}
 
-	p("## Memory (RSS)\n\n| endpoint | idle after start MB | peak under load MB | %v after the run MB | %v after the run MB | ÷ idle |\n|---|--:|--:|--:|--:|--:|\n",
-		min(settleEarly, r.opts.settle), r.opts.settle)
+	p("## Memory (RSS)\n\n| endpoint | idle after start MB | peak under load MB |")
+	for _, d := range r.settles() {
+		p(" %v after the run MB |", d)
+	}
+	p(" ÷ idle |\n|---|--:|--:|%s--:|\n", strings.Repeat("--:|", len(r.settles())))
 	for _, e := range r.active() {
 		var peak float64
 		for _, c := range r.cells {
@@ -249,7 +252,11 @@ func (r *runner) report() string {
 		if e.kind == "direct" {
 			name = "direct (the fake)"
 		}
-		p("| %s | %.0f | %.0f | %.0f | %.0f | %.2f |\n", name, mb(e.idleRSS), peak, mb(e.earlyRSS), mb(e.afterRSS), mb(e.afterRSS)/max(mb(e.idleRSS), 1))
+		p("| %s | %.0f | %.0f |", name, mb(e.idleRSS), peak)
+		for _, v := range e.settledRSS {
+			p(" %.0f |", mb(v))
+		}
+		p(" %.2f |\n", mb(e.afterRSS)/max(mb(e.idleRSS), 1))
 	}
 	p("\n## Targets (bench/README.md)\n\n| target | measured | holds |\n|---|---|---|\n")
 	for _, t := range r.targets() {
@@ -269,8 +276,9 @@ func (r *runner) report() string {
 	p("  **stalled**: one that sent nothing for %v or whose first event came after %v. **failed**: one that broke, ended early, or answered an error.\n", stallGap, stallFirst)
 	p("- **RSS peak**: the endpoint process's highest RSS during the workload's cells; a process keeps memory an earlier cell made it\n")
 	p("  take, so later workloads inherit earlier peaks.\n")
-	p("- **RSS after the run**: Go and Node give freed memory back to the system lazily (Go after its periodic GC, within 2 minutes of the\n")
-	p("  load stopping), so the later reading tells what a process keeps, the earlier one what it had not given back yet.\n")
+	p("- **RSS after the run**: Go and Node give freed memory back to the system lazily. An idle Go process collects garbage every\n")
+	p("  2 minutes; the buffers sync.Pool caches go at the second collection and their memory is returned soon after, so the last\n")
+	p("  reading (÷ idle) tells what a process keeps, the earlier ones what it had not given back yet.\n")
 	return b.String()
 }
 

@@ -80,23 +80,35 @@ func (r *runner) measure(ctx context.Context) error {
 	}
 	r.logf("all cells done; idling %v before reading RSS again (Go frees memory after its periodic GC)", r.opts.settle)
 	idle := time.Now()
-	for _, at := range []struct {
-		after time.Duration
-		into  func(*endpoint) *int64
-	}{{min(settleEarly, r.opts.settle), func(e *endpoint) *int64 { return &e.earlyRSS }}, {r.opts.settle, func(e *endpoint) *int64 { return &e.afterRSS }}} {
+	for _, after := range r.settles() {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(time.Until(idle.Add(at.after))):
+		case <-time.After(time.Until(idle.Add(after))):
 		}
 		for _, e := range eps {
-			if v, err := rss(r.procFor(e, workloads[0]).pid()); err == nil {
-				*at.into(e) = v
+			v, err := rss(r.procFor(e, workloads[0]).pid())
+			if err != nil {
+				v = 0
 			}
+			e.settledRSS = append(e.settledRSS, v)
+			e.afterRSS = v
 		}
 	}
 	r.loadAfter = loadAvg()
 	return nil
+}
+
+// settles are the times after the last cell at which RSS is read again:
+// settleEarly, settleMid and -settle, those under -settle.
+func (r *runner) settles() []time.Duration {
+	var out []time.Duration
+	for _, d := range []time.Duration{settleEarly, settleMid} {
+		if d < r.opts.settle {
+			out = append(out, d)
+		}
+	}
+	return append(out, r.opts.settle)
 }
 
 // runCell runs one cell: the load, and the endpoint's and the fake's CPU

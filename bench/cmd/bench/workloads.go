@@ -48,8 +48,15 @@ const (
 	slowGap    = 10 * pacedDelay
 )
 
-// settleEarly is when RSS is first read again after the last cell.
-const settleEarly = 10 * time.Second
+// RSS is read again at these times after the last cell, and at -settle.
+// An idle Go process collects garbage every 2 minutes; sync.Pool's cached
+// buffers go at the second collection, and the heap they held is returned
+// to the system soon after: the -settle reading (4m10s by default) is the
+// one that tells what a process keeps.
+const (
+	settleEarly = 10 * time.Second
+	settleMid   = 130 * time.Second // after the first periodic collection
+)
 
 // The request: a system prompt and a user message, about 1 KB, like a
 // typical chat call (the peers' measurements used a 969-byte body). The
