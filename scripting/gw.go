@@ -27,40 +27,13 @@ func hash53(s string) float64 {
 	return float64(h & (1<<53 - 1))
 }
 
-// Scripts' guards use the built-in guards with their defaults: the
-// injection detector at its default threshold, every PII kind, fixed masks.
-var (
-	scriptInjection = guard.NewInjectionDetector(guard.InjectionOptions{})
-	scriptRedactor  = func() *guard.Redactor {
-		r, err := guard.NewRedactor(guard.RedactOptions{})
-		if err != nil {
-			panic("scripting: the default redactor: " + err.Error())
-		}
-		return r
-	}()
-)
-
-// detectInjection is gw.detect_injection(text [, "tool"]): the injection
-// detector's verdict on text, scored as a prompt or, with "tool", as a tool
-// result (indirect injection).
+// detectInjection is gw.detect_injection(text [, "tool"]).
 func detectInjection(text, source string) guard.InjectionResult {
-	if source == "tool" {
-		return scriptInjection.ScoreToolResult(text)
-	}
-	return scriptInjection.Score(text)
+	return guard.DetectInjection(text, source == "tool")
 }
 
-// redactText is gw.redact(text): text with personal data and secrets
-// replaced by [EMAIL], [PHONE], [CARD], [IBAN], [ID], [IP], [SECRET], and
-// the kinds found.
-func redactText(text string) (string, []string) {
-	out, ms := scriptRedactor.Redact(text)
-	kinds := make([]string, 0, len(ms))
-	for _, m := range ms {
-		kinds = append(kinds, string(m.Kind))
-	}
-	return out, kinds
-}
+// redactText is gw.redact(text).
+func redactText(text string) (string, []string) { return guard.RedactText(text) }
 
 // nowSeconds is gw.now: Unix seconds with millisecond precision.
 func nowSeconds() float64 {

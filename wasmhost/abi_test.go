@@ -29,7 +29,7 @@ func TestCompileErrors(t *testing.T) {
 		{"hooks_zero.wat", []string{"defines none of the hooks", "sluice_hooks returned 0"}},
 		{"bad_imports.wat", []string{
 			"imports env.abort, but the host provides only the modules sluice and wasi_snapshot_preview1",
-			"imports sluice.nope, which does not exist (sluice has hash, log, now)",
+			"imports sluice.nope, which does not exist (sluice has detect_injection, hash, log, now, redact)",
 			"imports sluice.log with the type (i32, i32) -> (), want (i32, i32, i32) -> ()",
 		}},
 		{"command.wat", []string{"it is a WASI command (it exports _start), not a reactor", "-buildmode=c-shared"}},

@@ -78,9 +78,9 @@
 // keeps the previous version serving.
 //
 // The guest is sandboxed by construction: it sees its own memory, the
-// three host functions of the ABI (log, hash, now) and a WASI with no
-// files, arguments, environment or network. Its standard output and error
-// are logged.
+// host functions of the ABI (log, hash, now, detect_injection, redact) and
+// a WASI with no files, arguments, environment or network. Its standard
+// output and error are logged.
 //
 // # Cost
 //

@@ -3,11 +3,13 @@ package wasmhost
 import (
 	"context"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 
+	"github.com/sluicegw/sluice/guard"
 	"github.com/sluicegw/sluice/wasmhost/internal/wire"
 )
 
@@ -40,6 +42,14 @@ func instantiateHost(ctx context.Context, rt wazero.Runtime, g *guestModule) (ap
 		NewFunctionBuilder().
 		WithGoFunction(api.GoFunc(hostNow), nil, []api.ValueType{api.ValueTypeF64}).
 		Export("now").
+		NewFunctionBuilder().
+		WithGoModuleFunction(api.GoModuleFunc(hostDetectInjection), []api.ValueType{i32, i32, i32, i32, i32}, []api.ValueType{i32}).
+		WithParameterNames("ptr", "len", "tool", "out", "cap").
+		Export(wire.ImportDetectInjection).
+		NewFunctionBuilder().
+		WithGoModuleFunction(api.GoModuleFunc(hostRedact), []api.ValueType{i32, i32, i32, i32}, []api.ValueType{i32}).
+		WithParameterNames("ptr", "len", "out", "cap").
+		Export(wire.ImportRedact).
 		Instantiate(ctx)
 }
 
@@ -75,4 +85,41 @@ func hostHash(_ context.Context, m api.Module, stack []uint64) {
 // hostNow is sluice.now() -> f64: gw.now, Unix seconds with milliseconds.
 func hostNow(_ context.Context, stack []uint64) {
 	stack[0] = api.EncodeF64(float64(time.Now().UnixMilli()) / 1000)
+}
+
+// hostDetectInjection is sluice.detect_injection(ptr, len, tool, out, cap)
+// -> i32: gw.detect_injection of the text at ptr (tool: 0 a prompt, 1 a
+// tool result or retrieved content), written at out when it fits in cap
+// bytes; its length either way.
+func hostDetectInjection(_ context.Context, m api.Module, stack []uint64) {
+	const fn = "sluice.detect_injection"
+	text := guestBytes(m, fn, uint32(stack[0]), uint32(stack[1]))
+	tool := uint32(stack[2])
+	if tool > 1 {
+		violation("%s: tool is %d; want 0 (a prompt) or 1 (a tool result)", fn, int32(tool))
+	}
+	r := guard.DetectInjection(string(text), tool == 1)
+	stack[0] = uint64(putResult(m, fn, uint32(stack[3]), uint32(stack[4]), wire.AppendInjection(nil, r.Injection, r.Score, r.Signals)))
+}
+
+// hostRedact is sluice.redact(ptr, len, out, cap) -> i32: gw.redact of the
+// text at ptr, written at out when it fits in cap bytes; its length either
+// way.
+func hostRedact(_ context.Context, m api.Module, stack []uint64) {
+	const fn = "sluice.redact"
+	text, kinds := guard.RedactText(string(guestBytes(m, fn, uint32(stack[0]), uint32(stack[1]))))
+	stack[0] = uint64(putResult(m, fn, uint32(stack[2]), uint32(stack[3]), wire.AppendRedaction(nil, text, kinds)))
+}
+
+// putResult writes a host function's result at out when it fits in
+// capacity bytes, and returns its length. A result longer than the ABI
+// can express (over 2 GiB) traps.
+func putResult(m api.Module, fn string, out, capacity uint32, result []byte) uint32 {
+	if len(result) > math.MaxInt32 {
+		violation("%s: a result of %d bytes", fn, len(result))
+	}
+	if uint32(len(result)) <= capacity && !m.Memory().Write(out, result) {
+		violation("%s: %d bytes at %#x are outside the guest's memory", fn, len(result), out)
+	}
+	return uint32(len(result))
 }

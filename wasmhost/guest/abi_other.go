@@ -6,11 +6,13 @@ import (
 	"os"
 	"time"
 
+	"github.com/sluicegw/sluice/guard"
 	"github.com/sluicegw/sluice/wasmhost/internal/wire"
 )
 
 // Outside WebAssembly (a plugin's own unit tests, run with plain go test),
-// Log writes to standard error and Now reads the local clock. logHook, when
+// Log writes to standard error, Now reads the local clock, and the guards
+// run in process, as the host runs them. logHook, when
 // set, receives the log instead (the package's tests).
 var logHook func(level int32, message string)
 
@@ -23,3 +25,21 @@ func hostLog(level int32, message string) {
 }
 
 func hostNow() float64 { return float64(time.Now().UnixMilli()) / 1000 }
+
+func hostDetectInjection(text string, tool int32, out []byte) int {
+	r := guard.DetectInjection(text, tool == 1)
+	return putResult(out, wire.AppendInjection(nil, r.Injection, r.Score, r.Signals))
+}
+
+func hostRedact(text string, out []byte) int {
+	redacted, kinds := guard.RedactText(text)
+	return putResult(out, wire.AppendRedaction(nil, redacted, kinds))
+}
+
+// putResult is what the host does with a result: write it when it fits.
+func putResult(out, result []byte) int {
+	if len(result) <= len(out) {
+		copy(out, result)
+	}
+	return len(result)
+}

@@ -74,6 +74,20 @@ func importLog(level int32, message string)
 //go:wasmimport sluice now
 func importNow() float64
 
+//go:wasmimport sluice detect_injection
+func importDetectInjection(text string, tool int32, out unsafe.Pointer, capacity int32) int32
+
+//go:wasmimport sluice redact
+func importRedact(text string, out unsafe.Pointer, capacity int32) int32
+
 func hostLog(level int32, message string) { importLog(level, message) }
+
+func hostDetectInjection(text string, tool int32, out []byte) int {
+	return int(uint32(importDetectInjection(text, tool, unsafe.Pointer(unsafe.SliceData(out)), int32(len(out)))))
+}
+
+func hostRedact(text string, out []byte) int {
+	return int(uint32(importRedact(text, unsafe.Pointer(unsafe.SliceData(out)), int32(len(out)))))
+}
 
 func hostNow() float64 { return importNow() }

@@ -33,6 +33,14 @@
 // Name them for hooks that run often (OnChunk runs for every streamed
 // delta); without them a hook gets every field.
 //
+// # Helpers
+//
+// Log and Print are gw.log, Hash is gw.hash and Now is gw.now. The guards
+// are the gateway's own, run by the host with the defaults scripts get:
+// DetectInjection (gw.detect_injection(text)), DetectToolInjection (its
+// "tool" form, for tool results and retrieved content) and Redact
+// (gw.redact).
+//
 // # Data
 //
 // Request, Response and Chunk are plain Go values, copies of the host's:
@@ -66,6 +74,6 @@
 // a runaway recursion is a stack overflow error.
 //
 // Outside WebAssembly (go test in the plugin's directory) the package works
-// too: Log writes to standard error and Now reads the local clock, so a
-// plugin's logic can be tested natively.
+// too: Log writes to standard error, Now reads the local clock and the
+// guards run in process, so a plugin's logic can be tested natively.
 package guest

@@ -29,13 +29,15 @@ var registry struct {
 	onResponse func(*Request, *Response) error
 	onChunk    func(*Request, *Chunk) error
 
-	denial    *Denial // set by Deny during the call in progress
-	in        []byte  // the input buffer sluice_alloc hands out
-	out       []byte  // the result of the last call
-	reader    wire.Reader
-	call      callState
-	spares    spares
-	lastInput []byte
+	denial *Denial // set by Deny during the call in progress
+	in     []byte  // the input buffer sluice_alloc hands out
+	out    []byte  // the result of the last call
+	reader wire.Reader
+	call   callState
+	spares spares
+
+	guardOut    []byte      // the results of the guard host functions
+	guardReader wire.Reader // reads them
 }
 
 // spares are the slices and maps of the last call's req, reused by the
@@ -45,6 +47,7 @@ type spares struct {
 	consumerMetadata, headers, metadata map[string]string
 }
 
+// callState is what a hook sees, reused from call to call.
 type callState struct {
 	req   Request
 	res   Response

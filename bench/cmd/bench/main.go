@@ -52,6 +52,7 @@ type runner struct {
 	fastPort, pacedPort   int
 	wantText              string // the fake's answer text, every endpoint must give the same
 	started               time.Time
+	commit                string // git describe of the tree built
 	loadBefore, loadAfter string
 	machine               machineInfo
 	caddyVersion, nodeVer string
@@ -133,6 +134,12 @@ func (r *runner) setup(ctx context.Context) error {
 		return err
 	}
 	r.root = root
+	// The commit the binaries are built from: read before the build, so that
+	// edits made while the run goes on do not mark it dirty.
+	r.commit = "unknown"
+	if out, err := exec.Command("git", "-C", root, "describe", "--always", "--dirty").Output(); err == nil {
+		r.commit = strings.TrimSpace(string(out))
+	}
 	r.binDir = filepath.Join(root, "bench", ".bin")
 	r.runDir = filepath.Join(r.binDir, "run")
 	r.logDir = filepath.Join(r.runDir, "logs")

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os/exec"
 	"runtime"
 	"sort"
 	"strings"
@@ -160,10 +159,7 @@ func cpuCell(e *endpoint, v float64) string {
 func (r *runner) report() string {
 	var b strings.Builder
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
-	commit := "unknown"
-	if out, err := exec.Command("git", "-C", r.root, "describe", "--always", "--dirty").Output(); err == nil {
-		commit = strings.TrimSpace(string(out))
-	}
+	commit := r.commit
 	p("# Benchmark results\n\n")
 	p("Measured %s by `make bench` (`go run ./bench/cmd/bench`, see [README.md](README.md)) at commit `%s`:\n",
 		r.started.UTC().Format("2006-01-02 15:04 MST"), commit)

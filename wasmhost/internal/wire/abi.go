@@ -23,7 +23,7 @@ const (
 )
 
 // ImportModule is the module name of the host functions: sluice.log,
-// sluice.hash and sluice.now.
+// sluice.hash, sluice.now, sluice.detect_injection and sluice.redact.
 const ImportModule = "sluice"
 
 // The hooks, by index: bit i of sluice_hooks and the argument of
