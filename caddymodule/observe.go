@@ -87,6 +87,8 @@ func outcomeValues(o *gateway.Outcome) caddy.ReplacerFunc {
 			return strconv.Itoa(o.Usage.OutputTokens), true
 		case "cached_tokens":
 			return strconv.Itoa(o.Usage.CachedTokens), true
+		case "cache_write_tokens":
+			return strconv.Itoa(o.Usage.CacheWriteTokens), true
 		case "cost_usd":
 			return costText(o), true
 		case "ttft_ms":
@@ -113,6 +115,7 @@ func (l *outcomeLog) MarshalLogObject(enc zapcore.ObjectEncoder) error {
 	enc.AddInt("gen_ai.usage.input_tokens", o.Usage.InputTokens)
 	enc.AddInt("gen_ai.usage.output_tokens", o.Usage.OutputTokens)
 	enc.AddInt("cached_tokens", o.Usage.CachedTokens)
+	enc.AddInt("cache_write_tokens", o.Usage.CacheWriteTokens)
 	enc.AddBool("usage_estimated", o.UsageEstimated)
 	enc.AddString("cost_usd", costText(o))
 	enc.AddString("ttft_ms", millis(o.TimeToFirstByte))

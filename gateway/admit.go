@@ -114,12 +114,15 @@ func (g *Gateway) admit(ctx context.Context, h http.Header, c *consumer, req *op
 }
 
 // worstCost is what usage u costs at the dearest of the plan's candidates
-// whose price is known (0 when none is).
+// whose price is known (0 when none is), with the prompt written to the
+// provider's cache when that costs more than reading it plainly.
 func (g *Gateway) worstCost(plan *attemptPlan, u pricing.Usage) float64 {
+	written := u
+	written.CacheWriteTokens = u.InputTokens
 	worst := 0.0
 	for _, c := range plan.candidates {
 		if p, ok := g.prices.Lookup(c.model); ok {
-			worst = max(worst, p.Cost(u))
+			worst = max(worst, p.Cost(u), p.Cost(written))
 		}
 	}
 	return worst

@@ -362,7 +362,8 @@ func (g *Gateway) price(out *Outcome) {
 	}
 	if p, ok := g.prices.Lookup(out.UpstreamModel); ok {
 		out.CostUSD, out.CostKnown = p.Cost(pricing.Usage{
-			InputTokens: out.Usage.InputTokens, OutputTokens: out.Usage.OutputTokens, CachedTokens: out.Usage.CachedTokens,
+			InputTokens: out.Usage.InputTokens, OutputTokens: out.Usage.OutputTokens,
+			CachedTokens: out.Usage.CachedTokens, CacheWriteTokens: out.Usage.CacheWriteTokens,
 		}), true
 	}
 }

@@ -84,6 +84,7 @@ func chatUsage(u gjson.Result) Usage {
 			out.OutputTokens = int(value.Int())
 		case "prompt_tokens_details":
 			out.CachedTokens = int(value.Get("cached_tokens").Int())
+			out.CacheWriteTokens = int(value.Get("cache_write_tokens").Int())
 		case "completion_tokens_details":
 			out.ReasoningTokens = int(value.Get("reasoning_tokens").Int())
 		}

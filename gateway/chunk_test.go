@@ -14,8 +14,8 @@ func TestReadChunk(t *testing.T) {
 		choices          string
 	}{
 		{"content", `{"id":"c","choices":[{"index":0,"delta":{"content":"Hi"}}],"usage":null}`, true, false, Usage{}, `[{"index":0,"delta":{"content":"Hi"}}]`},
-		{"usage only", `{"id":"c","choices":[],"usage":{"prompt_tokens":12,"completion_tokens":5,"prompt_tokens_details":{"cached_tokens":3},"completion_tokens_details":{"reasoning_tokens":2}}}`,
-			true, true, Usage{InputTokens: 12, OutputTokens: 5, CachedTokens: 3, ReasoningTokens: 2}, `[]`},
+		{"usage only", `{"id":"c","choices":[],"usage":{"prompt_tokens":12,"completion_tokens":5,"prompt_tokens_details":{"cached_tokens":3,"cache_write_tokens":4},"completion_tokens_details":{"reasoning_tokens":2}}}`,
+			true, true, Usage{InputTokens: 12, OutputTokens: 5, CachedTokens: 3, CacheWriteTokens: 4, ReasoningTokens: 2}, `[]`},
 		{"usage only, spaced empty choices", `{"choices":[ ],"usage":{"prompt_tokens":1}}`, true, true, Usage{InputTokens: 1}, `[ ]`},
 		{"usage with a choice", `{"choices":[{"delta":{}}],"usage":{"prompt_tokens":1}}`, true, false, Usage{InputTokens: 1}, `[{"delta":{}}]`},
 		{"no choices key", `{"usage":{"completion_tokens":7}}`, true, true, Usage{OutputTokens: 7}, ``},

@@ -31,6 +31,9 @@ func record(out *Outcome) {
 		metrics.Tokens.WithLabelValues(model, provider, consumer, "input").Add(float64(out.Usage.InputTokens))
 		metrics.Tokens.WithLabelValues(model, provider, consumer, "output").Add(float64(out.Usage.OutputTokens))
 		metrics.Tokens.WithLabelValues(model, provider, consumer, "cached").Add(float64(out.Usage.CachedTokens))
+		if out.Usage.CacheWriteTokens > 0 {
+			metrics.Tokens.WithLabelValues(model, provider, consumer, "cache_write").Add(float64(out.Usage.CacheWriteTokens))
+		}
 	}
 	if out.CostKnown {
 		metrics.Cost.WithLabelValues(model, provider, consumer).Add(out.CostUSD)

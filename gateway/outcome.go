@@ -85,10 +85,11 @@ type Observer interface {
 
 // Usage counts a call's tokens.
 type Usage struct {
-	InputTokens     int
-	OutputTokens    int
-	CachedTokens    int // part of InputTokens served from the provider's cache
-	ReasoningTokens int // part of OutputTokens spent on reasoning
+	InputTokens      int
+	OutputTokens     int
+	CachedTokens     int // part of InputTokens served from the provider's cache
+	CacheWriteTokens int // part of InputTokens written to the provider's cache
+	ReasoningTokens  int // part of OutputTokens spent on reasoning
 }
 
 // statusClientClosed is nginx's status for a client that went away before the

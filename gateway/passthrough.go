@@ -53,10 +53,11 @@ func sendNative(ctx context.Context, api clientAPI, p providers.Provider, call *
 // responsesUsage reads a Responses usage object.
 func responsesUsage(u gjson.Result) Usage {
 	return Usage{
-		InputTokens:     int(u.Get("input_tokens").Int()),
-		OutputTokens:    int(u.Get("output_tokens").Int()),
-		CachedTokens:    int(u.Get("input_tokens_details.cached_tokens").Int()),
-		ReasoningTokens: int(u.Get("output_tokens_details.reasoning_tokens").Int()),
+		InputTokens:      int(u.Get("input_tokens").Int()),
+		OutputTokens:     int(u.Get("output_tokens").Int()),
+		CachedTokens:     int(u.Get("input_tokens_details.cached_tokens").Int()),
+		CacheWriteTokens: int(u.Get("input_tokens_details.cache_write_tokens").Int()),
+		ReasoningTokens:  int(u.Get("output_tokens_details.reasoning_tokens").Int()),
 	}
 }
 
@@ -96,13 +97,16 @@ func nativeStreamEvent(ev sse.Event, out *Outcome) (done bool) {
 
 // anthropicUsage reads an Anthropic usage object into the gateway's terms:
 // input counts the whole prompt (cache reads and writes included, as OpenAI
-// counts it), cached the part read from the cache.
+// counts it), cached the part read from the cache, cache writes the part
+// written to it.
 func anthropicUsage(u gjson.Result) Usage {
 	read := int(u.Get("cache_read_input_tokens").Int())
+	written := int(u.Get("cache_creation_input_tokens").Int())
 	return Usage{
-		InputTokens:  int(u.Get("input_tokens").Int()) + read + int(u.Get("cache_creation_input_tokens").Int()),
-		OutputTokens: int(u.Get("output_tokens").Int()),
-		CachedTokens: read,
+		InputTokens:      int(u.Get("input_tokens").Int()) + read + written,
+		OutputTokens:     int(u.Get("output_tokens").Int()),
+		CachedTokens:     read,
+		CacheWriteTokens: written,
 	}
 }
 

@@ -31,8 +31,9 @@ var (
 	// ("2xx", "4xx", "5xx"; "499" for a client gone before the answer) and
 	// consumer.
 	Requests *prometheus.CounterVec
-	// Tokens counts tokens by direction: input, output, and cached (the part
-	// of input the provider served from its cache).
+	// Tokens counts tokens by direction: input, output, cached (the part of
+	// input the provider served from its cache) and cache_write (the part it
+	// wrote to it).
 	Tokens *prometheus.CounterVec
 	// Cost adds up what calls cost, in US dollars, at the price table's
 	// prices (calls whose model the table does not know add nothing).
@@ -88,7 +89,7 @@ func build() {
 	}, []string{"model", "provider", "status_class", "consumer"})
 	Tokens = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: namespace, Name: "tokens_total",
-		Help: "Tokens used, by direction (input, output, cached).",
+		Help: "Tokens used, by direction (input, output, cached, cache_write).",
 	}, append(modelLabels, "direction"))
 	Cost = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: namespace, Name: "cost_usd_total",

@@ -27,15 +27,17 @@ var builtin = map[string]Price{
 	"text-embedding-3-large": {Input: 0.13},
 	"text-embedding-ada-002": {Input: 0.10},
 
-	// Anthropic (cached_input is the cache-read price)
-	"claude-opus-4-1":   {Input: 15, Output: 75, CachedInput: 1.50},
-	"claude-opus-4":     {Input: 15, Output: 75, CachedInput: 1.50},
-	"claude-sonnet-4-5": {Input: 3, Output: 15, CachedInput: 0.30},
-	"claude-sonnet-4":   {Input: 3, Output: 15, CachedInput: 0.30},
-	"claude-3-7-sonnet": {Input: 3, Output: 15, CachedInput: 0.30},
-	"claude-haiku-4-5":  {Input: 1, Output: 5, CachedInput: 0.10},
-	"claude-3-5-haiku":  {Input: 0.80, Output: 4, CachedInput: 0.08},
-	"claude-3-haiku":    {Input: 0.25, Output: 1.25, CachedInput: 0.03},
+	// Anthropic (cached_input is the cache-read price, cache_write the
+	// price of writing the prompt cache with the default 5-minute lifetime,
+	// 1.25 × input)
+	"claude-opus-4-1":   {Input: 15, Output: 75, CachedInput: 1.50, CacheWrite: 18.75},
+	"claude-opus-4":     {Input: 15, Output: 75, CachedInput: 1.50, CacheWrite: 18.75},
+	"claude-sonnet-4-5": {Input: 3, Output: 15, CachedInput: 0.30, CacheWrite: 3.75},
+	"claude-sonnet-4":   {Input: 3, Output: 15, CachedInput: 0.30, CacheWrite: 3.75},
+	"claude-3-7-sonnet": {Input: 3, Output: 15, CachedInput: 0.30, CacheWrite: 3.75},
+	"claude-haiku-4-5":  {Input: 1, Output: 5, CachedInput: 0.10, CacheWrite: 1.25},
+	"claude-3-5-haiku":  {Input: 0.80, Output: 4, CachedInput: 0.08, CacheWrite: 1},
+	"claude-3-haiku":    {Input: 0.25, Output: 1.25, CachedInput: 0.03, CacheWrite: 0.30},
 
 	// Google Gemini
 	"gemini-2.5-pro":        {Input: 1.25, Output: 10, CachedInput: 0.31},

@@ -16,23 +16,32 @@ type Price struct {
 	Input       float64 `json:"input"`
 	Output      float64 `json:"output"`
 	CachedInput float64 `json:"cached_input,omitempty"` // input served from the provider's prompt cache
+	CacheWrite  float64 `json:"cache_write,omitempty"`  // input written to the provider's prompt cache
 }
 
-// Usage is a call's token counts; CachedTokens is the part of InputTokens
-// the provider served from its cache.
+// Usage is a call's token counts. CachedTokens is the part of InputTokens
+// the provider served from its cache, CacheWriteTokens the part it wrote to
+// it (Anthropic and Bedrock bill those at a premium).
 type Usage struct {
-	InputTokens, OutputTokens, CachedTokens int
+	InputTokens, OutputTokens, CachedTokens, CacheWriteTokens int
 }
 
-// Cost is what usage costs at price p, in US dollars. Cached input is billed
-// at the cached price when the model has one, else as ordinary input.
+// Cost is what usage costs at price p, in US dollars. Cached input and
+// cache writes are billed at their own prices when the model has them,
+// else as ordinary input.
 func (p Price) Cost(u Usage) float64 {
-	cached := min(u.CachedTokens, u.InputTokens)
-	cachedPrice := p.CachedInput
-	if cachedPrice == 0 {
-		cachedPrice = p.Input
+	cached := min(max(u.CachedTokens, 0), max(u.InputTokens, 0))
+	written := min(max(u.CacheWriteTokens, 0), max(u.InputTokens, 0)-cached)
+	plain := max(u.InputTokens, 0) - cached - written
+	return (float64(plain)*p.Input + float64(cached)*or(p.CachedInput, p.Input) +
+		float64(written)*or(p.CacheWrite, p.Input) + float64(max(u.OutputTokens, 0))*p.Output) / 1e6
+}
+
+func or(price, otherwise float64) float64 {
+	if price == 0 {
+		return otherwise
 	}
-	return (float64(u.InputTokens-cached)*p.Input + float64(cached)*cachedPrice + float64(u.OutputTokens)*p.Output) / 1e6
+	return price
 }
 
 // Table finds a model's price by name. Names are matched exactly, then by
@@ -104,7 +113,8 @@ func normalize(model string) string {
 }
 
 // WithFile returns a table of t's prices with those of a JSON file laid over
-// them: {"model-name": {"input": 2.5, "output": 10, "cached_input": 1.25}, ...}.
+// them: {"model-name": {"input": 2.5, "output": 10, "cached_input": 1.25,
+// "cache_write": 3.75}, ...}.
 func (t *Table) WithFile(path string) (*Table, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -119,7 +129,7 @@ func (t *Table) WithFile(path string) (*Table, error) {
 		merged[name] = p
 	}
 	for name, p := range file {
-		if p.Input < 0 || p.Output < 0 || p.CachedInput < 0 {
+		if p.Input < 0 || p.Output < 0 || p.CachedInput < 0 || p.CacheWrite < 0 {
 			return nil, fmt.Errorf("prices file %s: %s has a negative price", path, name)
 		}
 		merged[strings.ToLower(name)] = p

@@ -71,3 +71,20 @@ func TestWithFile(t *testing.T) {
 		}
 	}
 }
+
+func TestCostWithCacheWrites(t *testing.T) {
+	p := Price{Input: 3, Output: 15, CachedInput: 0.30, CacheWrite: 3.75}
+	got := p.Cost(Usage{InputTokens: 1000, OutputTokens: 100, CachedTokens: 600, CacheWriteTokens: 300})
+	want := (100*3 + 600*0.30 + 300*3.75 + 100*15) / 1e6
+	if math.Abs(got-want) > 1e-12 {
+		t.Errorf("cost %v, want %v", got, want)
+	}
+	// Without a cache_write price, writes cost as input; counts past the
+	// prompt are clamped to it.
+	if got, want := (Price{Input: 2, Output: 8}).Cost(Usage{InputTokens: 10, CachedTokens: 4, CacheWriteTokens: 50}), 10*2/1e6; math.Abs(got-want) > 1e-12 {
+		t.Errorf("cost %v, want %v", got, want)
+	}
+	if p, ok := Builtin().Lookup("us.anthropic.claude-sonnet-4-5-20250929-v1:0"); !ok || p.CacheWrite != 3.75 {
+		t.Errorf("bedrock claude price %+v %v", p, ok)
+	}
+}

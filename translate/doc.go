@@ -90,9 +90,10 @@
 //     tool calls is "tool_use", as some OpenAI-compatible servers finish tool
 //     calls that way. OpenAI does not say which stop sequence matched, so a
 //     stop caused by one is "end_turn" and stop_sequence is always null.
-//   - usage: input_tokens = prompt_tokens − cached_tokens,
-//     cache_read_input_tokens = cached_tokens (prompt_tokens_details),
-//     cache_creation_input_tokens = 0 (OpenAI reports no cache writes),
+//   - usage: input_tokens = prompt_tokens − cached_tokens −
+//     cache_write_tokens, cache_read_input_tokens = cached_tokens,
+//     cache_creation_input_tokens = cache_write_tokens (both in
+//     prompt_tokens_details; the writes are 0 when absent),
 //     output_tokens = completion_tokens.
 //   - Tool arguments that are not a JSON object (models can emit broken JSON)
 //     give input {}: the call still reaches the client.

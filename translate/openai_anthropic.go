@@ -147,7 +147,7 @@ func stopReason(finish string, tools bool) string {
 
 // usage is an OpenAI usage object's counts.
 type usage struct {
-	prompt, completion, cached int
+	prompt, completion, cached, written int
 }
 
 func readUsage(u gjson.Result) usage {
@@ -158,17 +158,22 @@ func readUsage(u gjson.Result) usage {
 		prompt:     int(u.Get("prompt_tokens").Int()),
 		completion: int(u.Get("completion_tokens").Int()),
 		cached:     int(u.Get("prompt_tokens_details.cached_tokens").Int()),
+		written:    int(u.Get("prompt_tokens_details.cache_write_tokens").Int()),
 	}
 }
 
 // appendAnthropic appends u as Anthropic's usage object, whose input_tokens
-// leave out the tokens read from the cache (OpenAI's prompt_tokens count
-// them). OpenAI reports no cache writes.
+// leave out the tokens read from and written to the cache (OpenAI's
+// prompt_tokens count them).
 func (u usage) appendAnthropic(b []byte) []byte {
-	cached := min(max(u.cached, 0), u.prompt)
+	prompt := max(u.prompt, 0)
+	cached := min(max(u.cached, 0), prompt)
+	written := min(max(u.written, 0), prompt-cached)
 	b = append(b, `{"input_tokens":`...)
-	b = strconv.AppendInt(b, int64(u.prompt-cached), 10)
-	b = append(b, `,"cache_creation_input_tokens":0,"cache_read_input_tokens":`...)
+	b = strconv.AppendInt(b, int64(prompt-cached-written), 10)
+	b = append(b, `,"cache_creation_input_tokens":`...)
+	b = strconv.AppendInt(b, int64(written), 10)
+	b = append(b, `,"cache_read_input_tokens":`...)
 	b = strconv.AppendInt(b, int64(cached), 10)
 	b = append(b, `,"output_tokens":`...)
 	b = strconv.AppendInt(b, int64(u.completion), 10)

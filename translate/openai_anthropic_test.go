@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/tidwall/gjson"
 )
 
 // decodeMessage decodes a translated answer, checking it has exactly the
@@ -212,5 +214,24 @@ func TestOpenAIErrorToAnthropic(t *testing.T) {
 		if !utf8.ValidString(e.Error.Message) {
 			t.Errorf("%d: message is not UTF-8", tc.status)
 		}
+	}
+}
+
+// OpenAI's cache_write_tokens become Anthropic's cache_creation_input_tokens
+// (and the Responses API's cache_write_tokens), out of input_tokens.
+func TestUsageWithCacheWrites(t *testing.T) {
+	u := gjson.Parse(`{"prompt_tokens":1000,"completion_tokens":7,"prompt_tokens_details":{"cached_tokens":600,"cache_write_tokens":300}}`)
+	got := string(readUsage(u).appendAnthropic(nil))
+	want := `{"input_tokens":100,"cache_creation_input_tokens":300,"cache_read_input_tokens":600,"output_tokens":7}`
+	if got != want {
+		t.Errorf("anthropic usage %s, want %s", got, want)
+	}
+	r := readResponsesUsage(u)
+	if got := gjson.Get(string(r.append(nil)), "input_tokens_details").Raw; got != `{"cached_tokens":600,"cache_write_tokens":300}` {
+		t.Errorf("responses input_tokens_details %s", got)
+	}
+	// Without cache writes, as before.
+	if got := string(readUsage(gjson.Parse(`{"prompt_tokens":10,"completion_tokens":1}`)).appendAnthropic(nil)); got != `{"input_tokens":10,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":1}` {
+		t.Errorf("plain usage %s", got)
 	}
 }

@@ -37,8 +37,8 @@ import (
 //     then "incomplete" too); anything else "completed", with completed_at.
 //   - usage: input_tokens = prompt_tokens (cached tokens included, as
 //     OpenAI counts them), input_tokens_details.cached_tokens =
-//     prompt_tokens_details.cached_tokens (cache_write_tokens 0: chat
-//     completions reports no cache writes), output_tokens =
+//     prompt_tokens_details.cached_tokens, cache_write_tokens =
+//     prompt_tokens_details.cache_write_tokens (0 when absent), output_tokens =
 //     completion_tokens, output_tokens_details.reasoning_tokens =
 //     completion_tokens_details.reasoning_tokens, total_tokens. An answer
 //     without usage reports zeros.
@@ -202,7 +202,7 @@ func responsesStatus(finish string) (status, reason string) {
 
 // responsesUsage is an OpenAI usage object's counts.
 type responsesUsage struct {
-	input, output, cached, reasoning, total int64
+	input, output, cached, written, reasoning, total int64
 }
 
 func readResponsesUsage(u gjson.Result) responsesUsage {
@@ -213,6 +213,7 @@ func readResponsesUsage(u gjson.Result) responsesUsage {
 		input:     u.Get("prompt_tokens").Int(),
 		output:    u.Get("completion_tokens").Int(),
 		cached:    u.Get("prompt_tokens_details.cached_tokens").Int(),
+		written:   u.Get("prompt_tokens_details.cache_write_tokens").Int(),
 		reasoning: u.Get("completion_tokens_details.reasoning_tokens").Int(),
 		total:     u.Get("total_tokens").Int(),
 	}
@@ -228,7 +229,9 @@ func (u *responsesUsage) append(b []byte) []byte {
 	b = strconv.AppendInt(b, u.input, 10)
 	b = append(b, `,"input_tokens_details":{"cached_tokens":`...)
 	b = strconv.AppendInt(b, min(max(u.cached, 0), max(u.input, 0)), 10)
-	b = append(b, `,"cache_write_tokens":0},"output_tokens":`...)
+	b = append(b, `,"cache_write_tokens":`...)
+	b = strconv.AppendInt(b, min(max(u.written, 0), max(u.input, 0)), 10)
+	b = append(b, `},"output_tokens":`...)
 	b = strconv.AppendInt(b, u.output, 10)
 	b = append(b, `,"output_tokens_details":{"reasoning_tokens":`...)
 	b = strconv.AppendInt(b, max(u.reasoning, 0), 10)

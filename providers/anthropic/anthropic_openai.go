@@ -75,7 +75,8 @@ type openAIUsage struct {
 	CompletionTokens    int `json:"completion_tokens"`
 	TotalTokens         int `json:"total_tokens"`
 	PromptTokensDetails struct {
-		CachedTokens int `json:"cached_tokens"`
+		CachedTokens     int `json:"cached_tokens"`
+		CacheWriteTokens int `json:"cache_write_tokens,omitempty"`
 	} `json:"prompt_tokens_details"`
 }
 
@@ -155,13 +156,15 @@ func finishReason(stop string) string {
 
 // openAI is the usage in OpenAI's terms: Anthropic's input_tokens leave out
 // the tokens read from and written to the prompt cache, OpenAI's
-// prompt_tokens hold them all, with the cache reads as cached_tokens.
+// prompt_tokens hold them all, with the cache reads as cached_tokens and
+// the writes as cache_write_tokens (left out when there are none).
 func (u anthropicUsage) openAI() openAIUsage {
 	var o openAIUsage
 	o.PromptTokens = u.InputTokens + u.CacheReadInputTokens + u.CacheCreationInputTokens
 	o.CompletionTokens = u.OutputTokens
 	o.TotalTokens = o.PromptTokens + o.CompletionTokens
 	o.PromptTokensDetails.CachedTokens = u.CacheReadInputTokens
+	o.PromptTokensDetails.CacheWriteTokens = u.CacheCreationInputTokens
 	return o
 }
 

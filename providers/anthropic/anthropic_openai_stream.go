@@ -335,6 +335,10 @@ func (t *streamTranslator) finish(out []byte) []byte {
 	out = strconv.AppendInt(out, int64(u.TotalTokens), 10)
 	out = append(out, `,"prompt_tokens_details":{"cached_tokens":`...)
 	out = strconv.AppendInt(out, int64(u.PromptTokensDetails.CachedTokens), 10)
+	if w := u.PromptTokensDetails.CacheWriteTokens; w > 0 {
+		out = append(out, `,"cache_write_tokens":`...)
+		out = strconv.AppendInt(out, int64(w), 10)
+	}
 	out = append(out, "}}}\n\ndata: [DONE]\n\n"...)
 	t.done = true
 	return out

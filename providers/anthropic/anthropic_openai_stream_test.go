@@ -114,6 +114,14 @@ func TestStreamWithSDK(t *testing.T) {
 		t.Errorf("usage chunk %s", last.RawJSON())
 	}
 
+	// Cache writes: in prompt_tokens, and as cache_write_tokens.
+	written := bytes.Replace(readFixture(t, "anthropic_stream_text.sse"), []byte(`"cache_creation_input_tokens":0`), []byte(`"cache_creation_input_tokens":300`), 1)
+	out, _ = readStream(t, written, nil)
+	cs = chunks(t, out)
+	if u := cs[len(cs)-1].Usage; u.PromptTokens != 25+1024+300 || u.PromptTokensDetails.CachedTokens != 1024 || u.PromptTokensDetails.CacheWriteTokens != 300 {
+		t.Errorf("usage chunk with cache writes %s", cs[len(cs)-1].RawJSON())
+	}
+
 	out, _ = readStream(t, readFixture(t, "anthropic_stream_tool_use.sse"), nil)
 	acc = accumulate(t, chunks(t, out))
 	msg := acc.Choices[0].Message

@@ -36,8 +36,9 @@ func readUsage(u gjson.Result) usage {
 }
 
 // appendUsage appends an OpenAI usage object. Bedrock reports cache reads
-// and writes apart from inputTokens, so prompt_tokens is their sum and
-// cached_tokens the reads. Bedrock does not say how many output tokens were
+// and writes apart from inputTokens, so prompt_tokens is their sum,
+// cached_tokens the reads and cache_write_tokens the writes (left out when
+// there are none). Bedrock does not say how many output tokens were
 // reasoning, so reasoning_tokens is not reported.
 func appendUsage(b []byte, u usage) []byte {
 	prompt := u.input + u.cacheRead + u.cacheWrite
@@ -49,6 +50,10 @@ func appendUsage(b []byte, u usage) []byte {
 	b = appendInt(b, prompt+u.output)
 	b = append(b, `,"prompt_tokens_details":{"cached_tokens":`...)
 	b = appendInt(b, u.cacheRead)
+	if u.cacheWrite > 0 {
+		b = append(b, `,"cache_write_tokens":`...)
+		b = appendInt(b, u.cacheWrite)
+	}
 	return append(b, `}}`...)
 }
 
