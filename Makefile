@@ -2,7 +2,7 @@
 #
 #   make run     build ./caddy and run the default Caddyfile on :8080
 #   make test    everything CI runs: vet, unit tests, fuzz smoke, e2e tests, bench smoke
-#   make bench   Sluice against plain Caddy and Portkey, ~15 min: writes bench/RESULTS.md (bench/README.md)
+#   make bench   Sluice against plain Caddy and Portkey, ~23 min: writes bench/RESULTS.md (bench/README.md)
 #   make bench-go  Go benchmarks of the request path (ns/op, allocs/op), benchstat-comparable
 #   make soak    1,000,000 requests through one Sluice: RSS, goroutines and heap must stay flat (bench/SOAK.md)
 #   make fuzz-long  every fuzz target for 10 minutes (scripts/fuzz-long.sh)

@@ -65,7 +65,7 @@ type runner struct {
 func main() {
 	var o options
 	flag.BoolVar(&o.smoke, "smoke", false, "a few seconds: check every endpoint answers every workload correctly (no Portkey, no speed asserts)")
-	flag.IntVar(&o.rounds, "rounds", 3, "interleaved rounds")
+	flag.IntVar(&o.rounds, "rounds", 5, "interleaved rounds")
 	flag.DurationVar(&o.seconds, "seconds", 5*time.Second, "measuring time per cell")
 	flag.DurationVar(&o.warmup, "warmup", 2*time.Second, "warm-up per endpoint before the rounds")
 	flag.StringVar(&o.only, "only", "", "comma-separated endpoints to run besides direct (caddy, sluice, sluice+lua, sluice+js, sluice+wasm, sluice anthropic→openai, sluice+consumer, portkey)")

@@ -26,6 +26,7 @@ type stats struct {
 	others                  float64 // the highest of the rounds' others' CPU, cores
 	retries                 int
 	clean                   int // rounds whose cell others did not disturb (the figures come from these)
+	slowMachine             int // rounds left out because the machine itself ran slow (see slowCells)
 }
 
 func (r *runner) stats(w workload, e *endpoint) *stats {
@@ -50,6 +51,10 @@ func (r *runner) stats(w workload, e *endpoint) *stats {
 		if c.others <= r.opts.maxOthers {
 			clean = append(clean, c)
 		}
+	}
+	if kept := r.withoutSlowCells(w, clean); len(kept) > 0 {
+		s.slowMachine = len(clean) - len(kept)
+		clean = kept
 	}
 	s.clean = len(clean)
 	if len(clean) > 0 {
@@ -93,6 +98,36 @@ func (r *runner) stats(w workload, e *endpoint) *stats {
 		s.spread = (hi - lo) / m * 100
 	}
 	return s
+}
+
+// slowMachine is how much more CPU the fake may spend per request in one
+// round than in the endpoint's cheapest round of the same workload before
+// that round counts as run on a slow machine.
+const slowMachine = 1.2
+
+// withoutSlowCells leaves out, for a throughput workload, the cells during
+// which the machine itself ran slow. This VM's speed drifts by tens of per
+// cent for minutes at a time without any other process running (no steal
+// time is reported), which moves RPS by as much; the fake's CPU time per
+// request, the same work in every cell of a workload, rises with it, so a
+// cell whose fake spent over slowMachine × the endpoint's lowest per-request
+// CPU in that workload is left out. Paced workloads are not bound by speed.
+func (r *runner) withoutSlowCells(w workload, cs []*cell) []*cell {
+	if w.paced || len(cs) < 2 {
+		return cs
+	}
+	perRequest := func(c *cell) float64 { return c.fake.Seconds() / float64(max(c.res.Requests, 1)) }
+	least := perRequest(cs[0])
+	for _, c := range cs[1:] {
+		least = min(least, perRequest(c))
+	}
+	var out []*cell
+	for _, c := range cs {
+		if perRequest(c) <= slowMachine*least {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 func median(v []float64) float64 {
@@ -267,7 +302,9 @@ func (r *runner) report() string {
 	p("- **clean rounds**: the rounds whose cell other processes did not disturb: the CPU they used during it (/proc/stat less the\n")
 	p("  runner's, the fakes' and the endpoints' own) stayed under %.2f cores. A disturbed cell is run again (up to %d times, at most\n", r.opts.maxOthers, r.opts.retries)
 	p("  an eighth of all cells); the figures come from the clean rounds only (all rounds when none was clean, with the most\n")
-	p("  CPU others used shown). Errors are counted in every round.\n")
+	p("  CPU others used shown). Errors are counted in every round. In the workloads that measure throughput, a round in which\n")
+	p("  the fake spent over %.1f × its lowest CPU per request for that endpoint and workload ran on a slow machine (this VM's\n", slowMachine)
+	p("  speed drifts for minutes with no other process running) and is left out too (\"slow machine\").\n")
 	p("- **gap**: the time between two events of a stream. **slowed**: a paced stream with a gap over %v.\n", slowGap)
 	p("  **stalled**: one that sent nothing for %v or whose first event came after %v. **failed**: one that broke, ended early, or answered an error.\n", stallGap, stallFirst)
 	p("- **RSS peak**: the endpoint process's highest RSS during the workload's cells; a process keeps memory an earlier cell made it\n")
@@ -281,10 +318,14 @@ func (r *runner) report() string {
 // othersCell tells how many rounds were clean (the figures come from
 // those) and, when one was not, the most CPU other processes used.
 func (s *stats) othersCell() string {
-	if s.clean == s.rounds {
-		return fmt.Sprintf("%d/%d", s.clean, s.rounds)
+	out := fmt.Sprintf("%d/%d", s.clean, s.rounds)
+	if s.clean+s.slowMachine < s.rounds {
+		out += fmt.Sprintf(" (others %.2f)", s.others)
 	}
-	return fmt.Sprintf("%d/%d (others %.2f)", s.clean, s.rounds, s.others)
+	if s.slowMachine > 0 {
+		out += fmt.Sprintf(" (%d slow machine)", s.slowMachine)
+	}
+	return out
 }
 
 func mb(v int64) float64 { return float64(v) / (1 << 20) }
