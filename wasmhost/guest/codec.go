@@ -478,14 +478,9 @@ func appendRoute(b []byte, targets []string) []byte {
 	if len(targets) == 0 {
 		return nil
 	}
-	b = append(b, `{"route":[`...)
-	for i, t := range targets {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = wire.AppendString(b, t)
-	}
-	return append(b, "]}"...)
+	b = append(b, `{"route":`...)
+	b = wire.AppendStrings(b, targets)
+	return append(b, '}')
 }
 
 func appendResponse(b []byte, res *Response) []byte {

@@ -18,7 +18,7 @@ func AppendInjection(b []byte, injection bool, score float64, signals []string) 
 	b = append(b, `,"score":`...)
 	b = AppendFloat(b, score)
 	b = append(b, `,"signals":`...)
-	b = appendStrings(b, signals)
+	b = AppendStrings(b, signals)
 	return append(b, '}')
 }
 
@@ -28,11 +28,12 @@ func AppendRedaction(b []byte, text string, kinds []string) []byte {
 	b = append(b, `{"text":`...)
 	b = AppendString(b, text)
 	b = append(b, `,"kinds":`...)
-	b = appendStrings(b, kinds)
+	b = AppendStrings(b, kinds)
 	return append(b, '}')
 }
 
-func appendStrings(b []byte, ss []string) []byte {
+// AppendStrings appends ss as a JSON array of strings.
+func AppendStrings(b []byte, ss []string) []byte {
 	b = append(b, '[')
 	for i, s := range ss {
 		if i > 0 {
